@@ -1,0 +1,46 @@
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { getEnv } from '@/lib/env';
+import * as schema from './schema';
+
+export type Database = PostgresJsDatabase<typeof schema>;
+/** A transaction handle: every helper that must join a transaction takes one as first argument. */
+export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+export type DbOrTx = Database | Tx;
+
+interface Connection {
+  sql: postgres.Sql;
+  db: Database;
+}
+
+const globalForDb = globalThis as unknown as { rxsagaDb?: Connection };
+
+export function connect(url: string, max = 10): Connection {
+  const sql = postgres(url, {
+    max,
+    onnotice: () => {},
+    // Dates stay as ISO strings at the edges; timestamps come back as Date objects.
+    connection: { application_name: 'rxsaga' },
+  });
+  return { sql, db: drizzle(sql, { schema }) };
+}
+
+/** The process-wide pool, cached on globalThis so dev reloads do not open new pools. */
+export function getConnection(): Connection {
+  if (!globalForDb.rxsagaDb) {
+    const url = getEnv().DATABASE_URL;
+    if (!url) throw new Error('DATABASE_URL is not set (start through npm start, or set it)');
+    globalForDb.rxsagaDb = connect(url);
+  }
+  return globalForDb.rxsagaDb;
+}
+
+export function getDb(): Database {
+  return getConnection().db;
+}
+
+export async function closeDb(): Promise<void> {
+  const conn = globalForDb.rxsagaDb;
+  globalForDb.rxsagaDb = undefined;
+  if (conn) await conn.sql.end({ timeout: 5 });
+}

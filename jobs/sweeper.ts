@@ -1,0 +1,93 @@
+import { hostname } from 'node:os';
+import { sql } from 'drizzle-orm';
+import type { WorkerUtils } from 'graphile-worker';
+import type { Database } from '@/db/client';
+import { applyDecision } from '@/db/apply-decision';
+import { lockSaga } from '@/db/projections';
+import { logger } from '@/lib/logger';
+import { interventionRequired } from '@/lib/saga/decide';
+import { expectedTask } from '@/lib/saga/saga';
+
+/**
+ * Open-source graphile-worker has no heartbeat: a SIGKILLed worker's jobs stay locked for
+ * 4 hours. Every worker records a heartbeat, and sweeps: it releases the jobs of pools whose
+ * heartbeat stopped, and flags sagas that stalled (no progress and no job to move them).
+ */
+export interface SweeperOptions {
+  db: Database;
+  utils: WorkerUtils;
+  poolId: string;
+  workerIds: () => string[];
+  deadAfterSeconds: number;
+  stallSeconds: number;
+}
+
+export async function recordHeartbeat(o: SweeperOptions): Promise<void> {
+  await o.db.execute(sql`
+    insert into worker_heartbeats (pool_id, worker_ids, hostname, pid, started_at, last_seen_at)
+    values (${o.poolId}, ${sqlTextArray([o.poolId, ...o.workerIds()])}, ${hostname()}, ${process.pid}, now(), now())
+    on conflict (pool_id) do update set worker_ids = excluded.worker_ids, last_seen_at = now()`);
+}
+
+export async function removeHeartbeat(o: Pick<SweeperOptions, 'db' | 'poolId'>): Promise<void> {
+  await o.db.execute(sql`delete from worker_heartbeats where pool_id = ${o.poolId}`);
+}
+
+/** Releases jobs held by dead workers. Returns how many worker ids were unlocked. */
+export async function releaseDeadWorkers(o: SweeperOptions): Promise<number> {
+  const dead = await o.db.execute<{ pool_id: string; worker_ids: string[] }>(sql`
+    delete from worker_heartbeats
+    where last_seen_at < now() - make_interval(secs => ${o.deadAfterSeconds})
+    returning pool_id, worker_ids`);
+  // Also jobs locked by a worker with no heartbeat row at all (killed before its first beat).
+  const orphans = await o.db.execute<{ locked_by: string }>(sql`
+    select distinct locked_by from graphile_worker.jobs
+    where locked_by is not null
+      and locked_at < now() - make_interval(secs => ${o.deadAfterSeconds})
+      and not exists (select 1 from worker_heartbeats h where jobs.locked_by = any (h.worker_ids))`);
+  const ids = [...new Set([...dead.flatMap((d) => d.worker_ids), ...orphans.map((r) => r.locked_by)])];
+  if (ids.length === 0) return 0;
+  await o.utils.forceUnlockWorkers(ids);
+  logger.warn({ pools: dead.map((d) => d.pool_id), workerIds: ids }, 'released jobs of dead workers');
+  return ids.length;
+}
+
+/** Flags in-flight sagas that made no progress and have no job queued or running. */
+export async function flagStalledSagas(o: SweeperOptions): Promise<number> {
+  const stalled = await o.db.execute<{ saga_id: string }>(sql`
+    select s.saga_id from order_fulfillment_sagas s
+    where s.state not in ('COMPLETED', 'CANCELLED')
+      and not s.needs_intervention
+      and s.updated_at < now() - make_interval(secs => ${o.stallSeconds})
+      and not exists (
+        select 1 from graphile_worker.jobs j where j.key = s.saga_id::text || ':' || s.current_task)
+    limit 100`);
+  let flagged = 0;
+  for (const { saga_id } of stalled) {
+    flagged += await o.db.transaction(async (tx) => {
+      const saga = await lockSaga(tx, saga_id);
+      // Re-checked under the lock: the saga may have moved since the scan.
+      if (!saga || saga.needsIntervention || !expectedTask(saga)) return 0;
+      if (Date.now() - saga.updatedAt.getTime() < o.stallSeconds * 1000) return 0;
+      const reason = `stalled: no progress for over ${o.stallSeconds} s and no job queued for ${expectedTask(saga)}`;
+      await applyDecision(tx, saga, interventionRequired(saga, reason), { actor: 'system:stall-detector' });
+      logger.warn({ sagaId: saga.sagaId, task: expectedTask(saga), event: 'saga.stalled' }, reason);
+      return 1;
+    });
+  }
+  return flagged;
+}
+
+/**
+ * One sweep: beat, release, flag. Every worker sweeps; two at once is harmless (the heartbeat
+ * delete hands each dead pool to one sweeper, and a stalled saga is re-checked under its lock).
+ */
+export async function sweep(o: SweeperOptions): Promise<void> {
+  await recordHeartbeat(o);
+  await releaseDeadWorkers(o);
+  await flagStalledSagas(o);
+}
+
+function sqlTextArray(values: string[]) {
+  return sql`${`{${values.map((v) => `"${v}"`).join(',')}}`}::text[]`;
+}

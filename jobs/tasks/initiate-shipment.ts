@@ -1,0 +1,22 @@
+import { randomUUID } from 'node:crypto';
+import { simulateCarrier } from '@/lib/domain/carrier-simulator';
+import { loadOrderOrThrow, TransientError, type StepHandler } from '../task-context';
+
+export const initiateShipment: StepHandler = async ({ tx, saga, attempt, idempotencyKey }) => {
+  const order = await loadOrderOrThrow(tx, saga.orderId);
+  const response = simulateCarrier({ idempotencyKey, postalCode: order.shippingAddress.postalCode, attempt });
+  switch (response.kind) {
+    case 'transient':
+      throw new TransientError(response.reason);
+    case 'rejected':
+      return {
+        type: 'order.shipment_initiation_failed',
+        payload: { orderId: order.orderId, reason: response.reason, code: response.code },
+      };
+    case 'accepted':
+      return {
+        type: 'order.shipment_initiated',
+        payload: { orderId: order.orderId, shipmentId: `SHP-${randomUUID()}`, carrierReference: response.carrierReference },
+      };
+  }
+};

@@ -1,0 +1,106 @@
+import { EventEmitter } from 'node:events';
+import { Logger, makeWorkerUtils, run, type LogLevel, type TaskList, type WorkerEvents } from 'graphile-worker';
+import { closeDb, getDb } from '@/db/client';
+import { getEnv } from '@/lib/env';
+import { logger } from '@/lib/logger';
+import { TASKS } from '@/lib/saga/model';
+import { runSagaTask } from './run-saga-task';
+import { removeHeartbeat, sweep, type SweeperOptions } from './sweeper';
+
+const taskList: TaskList = Object.fromEntries(
+  TASKS.map((task) => [task, (payload: unknown, helpers: { job: { id: string } }) => runSagaTask(task, payload, helpers.job)]),
+);
+
+const graphileLogger = new Logger((scope) => (level: LogLevel, message: string, meta?: unknown) => {
+  const log = logger.child({ component: 'graphile-worker', ...scope });
+  const fields = meta && typeof meta === 'object' ? meta : {};
+  if (level === 'error') log.error(fields, message);
+  else if (level === 'warning') log.warn(fields, message);
+  else log.debug(fields, message);
+});
+
+export interface WorkerHandle {
+  stop: () => Promise<void>;
+  /** Resolves when the worker has stopped (by stop() or by a signal). */
+  done: Promise<void>;
+}
+
+/**
+ * Starts a graphile-worker pool for the saga tasks, plus the heartbeat/sweeper. SIGTERM and
+ * SIGINT stop it gracefully: running tasks finish, then the heartbeat row is removed.
+ */
+export async function startWorker(options: { handleSignals?: boolean } = {}): Promise<WorkerHandle> {
+  const env = getEnv();
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set');
+  const events: WorkerEvents = new EventEmitter();
+  let poolId = '';
+  const workerIds = new Set<string>();
+  events.on('pool:create', ({ workerPool }) => (poolId = workerPool.id));
+  events.on('worker:create', ({ worker }) => workerIds.add(worker.workerId));
+
+  const runner = await run({
+    connectionString: env.DATABASE_URL,
+    concurrency: env.WORKER_CONCURRENCY,
+    taskList,
+    parsedCronItems: [],
+    noHandleSignals: true,
+    pollInterval: 1000,
+    logger: graphileLogger,
+    events,
+  });
+  const utils = await makeWorkerUtils({ connectionString: env.DATABASE_URL, logger: graphileLogger });
+  const sweeper: SweeperOptions = {
+    db: getDb(),
+    utils,
+    poolId,
+    workerIds: () => [...workerIds],
+    deadAfterSeconds: env.RXSAGA_WORKER_DEAD_SECONDS,
+    stallSeconds: env.RXSAGA_STALL_SECONDS,
+  };
+  const beat = () =>
+    sweep(sweeper).catch((err: unknown) => logger.warn({ err }, 'sweep failed; will try again'));
+  await beat();
+  const timer = setInterval(beat, env.RXSAGA_HEARTBEAT_SECONDS * 1000);
+  logger.info({ poolId, concurrency: env.WORKER_CONCURRENCY, event: 'worker.started' }, 'worker started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      clearInterval(timer);
+      await runner.stop();
+      await removeHeartbeat(sweeper).catch(() => {});
+      await utils.release();
+      logger.info({ poolId, event: 'worker.stopped' }, 'worker stopped');
+    })());
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'shutting down gracefully: finishing running tasks');
+      void stop();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  // A pool that dies on its own (lost database for good) ends the process non-zero, so the
+  // supervisor in `npm start` restarts it.
+  const done = runner.promise.then(() => stop());
+  return { stop, done };
+}
+
+/** Runs a worker until it is stopped; used by `npm run worker` and `npm start`. */
+export async function runWorker(): Promise<void> {
+  const handle = await startWorker({ handleSignals: true });
+  await handle.done;
+  await closeDb();
+}
+
+const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain) {
+  runWorker().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      logger.fatal({ err }, 'worker crashed');
+      process.exit(1);
+    },
+  );
+}

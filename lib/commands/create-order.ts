@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { eq, inArray, sql } from 'drizzle-orm';
+import type { Database } from '@/db/client';
+import { applyDecision } from '@/db/apply-decision';
+import { medications, orderFulfillmentSagas, orders } from '@/db/schema';
+import { AppError, conflict, invalidInput, ruleViolation } from '@/lib/errors';
+import { logger } from '@/lib/logger';
+import { sagaStarted } from '@/lib/saga/decide';
+import type { SagaState } from '@/lib/saga/model';
+import { createOrderInputSchema, requestHash } from './order-input';
+
+export interface CreateOrderOptions {
+  /** The `Idempotency-Key` header: the same key and body return the first result. */
+  idempotencyKey?: string | null;
+  actor?: string | null;
+  requestId?: string | null;
+}
+
+export interface CreateOrderResult {
+  orderId: string;
+  sagaId: string;
+  state: SagaState;
+  /** True when an earlier request with the same idempotency key created this order. */
+  replayed: boolean;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * The one entry point for a new order. In one transaction: store the order (its event), start
+ * the saga, project both and enqueue the first step. Bad input throws before anything is written.
+ */
+export async function createOrder(
+  db: Database,
+  body: unknown,
+  options: CreateOrderOptions = {},
+): Promise<CreateOrderResult> {
+  const parsed = createOrderInputSchema.safeParse(body);
+  if (!parsed.success) throw invalidInput(parsed.error, 'invalid order');
+  const input = parsed.data;
+  const idempotencyKey = options.idempotencyKey?.trim() || null;
+  if (idempotencyKey && idempotencyKey.length > 255) {
+    throw new AppError('invalid_input', 'Idempotency-Key is longer than 255 characters');
+  }
+  const hash = requestHash(input);
+
+  try {
+    return await db.transaction(async (tx) => {
+      if (idempotencyKey) {
+        // Concurrent requests with one key queue here; the first creates, the rest replay it.
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${idempotencyKey}, 0))`);
+        const [existing] = await tx
+          .select({ orderId: orders.orderId, sagaId: orders.sagaId, hash: orders.requestHash, state: orderFulfillmentSagas.state })
+          .from(orders)
+          .innerJoin(orderFulfillmentSagas, eq(orderFulfillmentSagas.sagaId, orders.sagaId))
+          .where(eq(orders.idempotencyKey, idempotencyKey));
+        if (existing) {
+          if (existing.hash !== hash) throw conflict('Idempotency-Key was already used with a different request body');
+          return { orderId: existing.orderId, sagaId: existing.sagaId, state: existing.state, replayed: true };
+        }
+      }
+
+      const skus = [...new Set(input.medications.map((m) => m.sku))];
+      const known = await tx.select({ sku: medications.sku }).from(medications).where(inArray(medications.sku, skus));
+      const knownSkus = new Set(known.map((k) => k.sku));
+      const unknown = input.medications.flatMap((m, i) =>
+        knownSkus.has(m.sku) ? [] : [{ path: ['medications', i, 'sku'], message: `unknown medication ${m.sku}` }],
+      );
+      if (unknown.length > 0) throw ruleViolation('order names medications that are not in the catalog', unknown);
+
+      const orderId = input.orderId ?? `ORD-${randomUUID()}`;
+      const sagaId = randomUUID();
+      const saga = await applyDecision(
+        tx,
+        { sagaId, orderId },
+        sagaStarted({
+          orderId,
+          sagaId,
+          patientId: input.patientId,
+          prescriberId: input.prescriberId ?? null,
+          medications: input.medications,
+          shippingAddress: input.shippingAddress,
+          idempotencyKey,
+          requestHash: hash,
+        }),
+        { causationId: options.requestId ?? null, idempotencyKey, actor: options.actor ?? null },
+      );
+      logger.info({ sagaId, orderId, state: saga.state, event: 'saga.started' }, 'saga started');
+      return { orderId, sagaId, state: saga.state, replayed: false };
+    });
+  } catch (error) {
+    if (input.orderId && isUniqueViolation(error)) throw conflict(`order ${input.orderId} already exists`);
+    throw error;
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: string }).code === UNIQUE_VIOLATION) return true;
+  }
+  return false;
+}

@@ -1,0 +1,36 @@
+import type { z } from 'zod';
+
+export interface Issue {
+  path: (string | number)[];
+  message: string;
+}
+
+export type AppErrorKind = 'invalid_input' | 'rule_violation' | 'not_found' | 'conflict';
+
+/**
+ * A refusal the caller can act on. Route handlers map `kind` to a status (400, 422, 404, 409),
+ * server actions to a message; anything that is not an AppError is a bug and is logged.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly kind: AppErrorKind,
+    message: string,
+    readonly issues: Issue[] = [],
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export function invalidInput(error: z.ZodError, message = 'invalid input'): AppError {
+  return new AppError(
+    'invalid_input',
+    message,
+    error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message })),
+  );
+}
+
+export const notFound = (message: string) => new AppError('not_found', message);
+export const conflict = (message: string) => new AppError('conflict', message);
+export const ruleViolation = (message: string, issues: Issue[] = []) =>
+  new AppError('rule_violation', message, issues);
