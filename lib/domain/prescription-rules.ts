@@ -1,4 +1,5 @@
 import type { OrderLine } from '@/lib/saga/events';
+import { mergeLines } from './reservation-rules';
 
 export const REVOKED_PRESCRIBER_ID = 'PR-REVOKED';
 
@@ -13,7 +14,10 @@ export type PrescriptionCheck =
   | { ok: true }
   | { ok: false; code: 'PRESCRIBER_REVOKED' | 'QUANTITY_LIMIT_EXCEEDED' | 'PRESCRIBER_REQUIRED' | 'UNKNOWN_MEDICATION'; reason: string };
 
-/** Whether a prescription can be issued for these lines by this prescriber. */
+/**
+ * Whether a prescription can be issued for these lines by this prescriber. The quantity limit
+ * is per order: two lines of one medication count together, or splitting a line would dodge it.
+ */
 export function checkPrescription(
   lines: readonly OrderLine[],
   prescriberId: string | null,
@@ -22,7 +26,7 @@ export function checkPrescription(
   if (prescriberId === REVOKED_PRESCRIBER_ID) {
     return { ok: false, code: 'PRESCRIBER_REVOKED', reason: `prescriber ${prescriberId} has a revoked licence` };
   }
-  for (const line of lines) {
+  for (const line of mergeLines(lines)) {
     const entry = catalog.get(line.sku);
     if (!entry) {
       return { ok: false, code: 'UNKNOWN_MEDICATION', reason: `medication ${line.sku} is not in the catalog` };

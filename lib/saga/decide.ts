@@ -1,5 +1,5 @@
 import { compensatedStep, compensationPlan, nextCompensation } from './compensation-plan';
-import type { EventPayload, NewEvent } from './events';
+import { clipReason, type EventPayload, type NewEvent } from './events';
 import {
   STEP_AWAITED_IN,
   isCompensationTask,
@@ -181,7 +181,7 @@ export function attemptFailed(saga: Saga, task: Task, error: string, policy: Ret
     events: [
       {
         type: 'order_fulfillment_saga.attempt_failed',
-        payload: { task, attempt, maxAttempts: policy.maxAttempts, error, retryAt: runAt.toISOString() },
+        payload: { task, attempt, maxAttempts: policy.maxAttempts, error: clipReason(error), retryAt: runAt.toISOString() },
       },
     ],
     enqueue: { task, runAt },
@@ -195,7 +195,7 @@ export function interventionRequired(saga: Saga, reason: string, attempts = saga
     events: [
       {
         type: 'order_fulfillment_saga.intervention_required',
-        payload: { task: expectedTask(saga), reason, attempts },
+        payload: { task: expectedTask(saga), reason: clipReason(reason), attempts },
       },
     ],
     enqueue: null,

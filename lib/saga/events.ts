@@ -19,8 +19,14 @@ export const shippingAddressSchema = z.object({
 });
 export type ShippingAddress = z.infer<typeof shippingAddressSchema>;
 
+export const MAX_REASON_LENGTH = 2000;
 const actor = z.string().min(1).max(200);
-const reason = z.string().min(1).max(2000);
+const reason = z.string().min(1).max(MAX_REASON_LENGTH);
+
+/** Reasons are composed from other text (an operator's words, an error message): keep them storable. */
+export function clipReason(text: string): string {
+  return text.length <= MAX_REASON_LENGTH ? text : `${text.slice(0, MAX_REASON_LENGTH - 1)}…`;
+}
 const stepTask = z.enum(STEP_TASKS);
 const compensationTask = z.enum(COMPENSATION_TASKS);
 const task = z.enum(TASKS);
@@ -144,7 +150,7 @@ export type StoredEvent = {
 }[EventType];
 
 export function isEventType(type: string): type is EventType {
-  return type in eventPayloadSchemas;
+  return Object.hasOwn(eventPayloadSchemas, type);
 }
 
 /** Validates a payload against its type's schema; throws a ZodError on a mismatch. */

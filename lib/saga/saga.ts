@@ -1,5 +1,5 @@
 import { nextCompensation } from './compensation-plan';
-import type { StoredEvent } from './events';
+import { clipReason, type StoredEvent } from './events';
 import {
   STEP_AWAITED_IN,
   isTerminal,
@@ -108,7 +108,7 @@ export function evolve(saga: Saga | null, event: StoredEvent): Saga {
       return progressed({
         ...next,
         failedStep: awaited,
-        failureReason: `cancelled by ${event.payload.actor}: ${event.payload.reason}`,
+        failureReason: clipReason(`cancelled by ${event.payload.actor}: ${event.payload.reason}`),
         needsIntervention: false,
         interventionReason: null,
         interventionSince: null,
