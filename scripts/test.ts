@@ -1,0 +1,182 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '@/db/embedded';
+import { startTestCluster, testRunId, type TestCluster } from './lib/test-cluster';
+
+/**
+ * `npm test` (unit → int → e2e) and `npm run test:<layer>`. Extra arguments after a single
+ * layer go to its runner (`npm run test:e2e -- --grep smoke`). Layers:
+ *   unit  *.test.ts, pure: node --test (with tsx)
+ *   int   *.int.test.ts against real PostgreSQL: a template database migrated once per run,
+ *         one clone per test file (test/db.ts); RXSAGA_TEST_CONCURRENCY files at a time
+ *   e2e   Playwright (playwright.config.ts) against `npm start` on a fresh cloned database
+ * The test cluster is stopped at the end, whatever happened.
+ */
+
+type Layer = 'unit' | 'int' | 'e2e';
+interface Result {
+  layer: Layer;
+  status: 'passed' | 'FAILED' | 'skipped';
+  seconds?: number;
+  note: string;
+}
+
+const LAYERS: Layer[] = ['unit', 'int', 'e2e'];
+const log = (message: string) => console.log(`\n[test] ${message}`);
+const SKIP_DIRS = new Set([
+  'node_modules',
+  '.next',
+  '.data',
+  '.git',
+  'e2e-artifacts',
+  'test-results',
+]);
+// 2 cores: two files at a time keeps both busy while one waits on timers or a worker child.
+const intConcurrency = process.env.RXSAGA_TEST_CONCURRENCY ?? '2';
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let current: ChildProcess | undefined;
+let interrupted = false;
+
+function findFiles(dir: string, match: (name: string) => boolean, out: string[] = []): string[] {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory() && !SKIP_DIRS.has(entry.name)) {
+      findFiles(path.join(dir, entry.name), match, out);
+    } else if (entry.isFile() && match(entry.name)) {
+      out.push(path.relative(projectRoot, path.join(dir, entry.name)));
+    }
+  }
+  return out.sort();
+}
+
+const testFiles: Record<Layer, () => string[]> = {
+  unit: () =>
+    findFiles(projectRoot, (n) => /\.test\.tsx?$/.test(n) && !/\.int\.test\.tsx?$/.test(n)).filter(
+      (f) => !f.startsWith(`e2e${path.sep}`),
+    ),
+  int: () => findFiles(projectRoot, (n) => /\.int\.test\.tsx?$/.test(n)),
+  e2e: () =>
+    existsSync(path.join(projectRoot, 'e2e'))
+      ? findFiles(path.join(projectRoot, 'e2e'), (n) => n.endsWith('.spec.ts'))
+      : [],
+};
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: projectRoot, stdio: 'inherit', env });
+    current = child;
+    child.on('error', () => resolve(1));
+    child.on('exit', (code, signal) => {
+      current = undefined;
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+async function runLayer(layer: Layer, files: string[], extra: string[], cluster?: TestCluster) {
+  // Tests must never reach a developer's real database by accident.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: undefined,
+    NEXT_TELEMETRY_DISABLED: '1',
+  };
+  if (layer === 'unit') {
+    return run(
+      [
+        '--import',
+        'tsx',
+        '--test',
+        '--test-force-exit',
+        '--test-timeout=60000',
+        ...extra,
+        ...files,
+      ],
+      env,
+    );
+  }
+  if (!cluster) throw new Error('no test database server');
+  if (layer === 'int') {
+    env.RXSAGA_TEST_ADMIN_URL = cluster.adminUrl;
+    env.RXSAGA_TEST_TEMPLATE = cluster.template;
+    const flags = [
+      `--test-concurrency=${intConcurrency}`,
+      '--test-force-exit',
+      '--test-timeout=180000',
+    ];
+    return run(['--import', 'tsx', '--test', ...flags, ...extra, ...files], env);
+  }
+  env.RXSAGA_E2E_DATABASE_URL = await cluster.createDatabase(`rxsaga_e2e_${testRunId}`);
+  env.CHROMIUM_PATH = chromium;
+  const cli = path.join(projectRoot, 'node_modules', '@playwright', 'test', 'cli.js');
+  return run([cli, 'test', ...extra], env);
+}
+
+async function main(): Promise<number> {
+  const [selected = 'all', ...extra] = process.argv.slice(2);
+  const layers = selected === 'all' ? LAYERS : LAYERS.filter((l) => l === selected);
+  if (layers.length === 0) {
+    console.error(`usage: scripts/test.ts [all|${LAYERS.join('|')}] [runner args…]`);
+    return 2;
+  }
+  const results: Result[] = [];
+  let cluster: TestCluster | undefined;
+  try {
+    for (const layer of layers) {
+      if (interrupted) break;
+      const files = testFiles[layer]();
+      if (files.length === 0) {
+        results.push({ layer, status: 'skipped', note: 'no test files' });
+        continue;
+      }
+      if (layer === 'e2e' && !existsSync(chromium)) {
+        console.error(
+          `[test] Chromium not found at ${chromium}: apt-get install -y chromium, or set CHROMIUM_PATH`,
+        );
+        results.push({ layer, status: 'FAILED', note: 'Chromium missing' });
+        continue;
+      }
+      log(`${layer}: ${files.length} file(s)`);
+      const started = Date.now();
+      if (layer !== 'unit')
+        cluster ??= await startTestCluster((m) => console.log(`[test] database: ${m}`));
+      const code = await runLayer(layer, files, layers.length === 1 ? extra : [], cluster);
+      const status = code === 0 && !interrupted ? 'passed' : 'FAILED';
+      results.push({
+        layer,
+        status,
+        seconds: (Date.now() - started) / 1000,
+        note: `${files.length} file(s)`,
+      });
+    }
+  } catch (err) {
+    console.error('[test] the test run could not be set up:', err);
+    results.push({
+      layer: layers[results.length] ?? 'unit',
+      status: 'FAILED',
+      note: 'set-up error',
+    });
+  } finally {
+    await cluster?.close().catch((err: unknown) => console.error('[test] cleanup failed:', err));
+  }
+
+  console.log('\n──────── test summary ────────');
+  for (const r of results) {
+    const time = r.seconds === undefined ? '' : `${r.seconds.toFixed(1)} s`;
+    console.log(`  ${r.layer.padEnd(5)} ${r.status.padEnd(8)} ${time.padStart(8)}   ${r.note}`);
+  }
+  if (interrupted) console.log('  (interrupted)');
+  const failed = interrupted || results.some((r) => r.status === 'FAILED');
+  console.log(failed ? '  RESULT: FAILED' : '  RESULT: all passed');
+  return failed ? 1 : 0;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    // The child (same process group) usually got the Ctrl-C too; a second one kills it.
+    current?.kill(interrupted ? 'SIGKILL' : 'SIGTERM');
+    interrupted = true;
+  });
+}
+
+process.exit(await main());
