@@ -11,7 +11,7 @@ export interface ReplayProgress {
   sagas: number;
 }
 
-const PROJECTION_TABLES = ['order_fulfillment_sagas', 'orders', 'prescriptions', 'inventory_reservations', 'shipments'];
+const PROJECTION_TABLES = ['order_fulfillment_sagas', 'saga_stats_hourly', 'orders', 'prescriptions', 'inventory_reservations', 'shipments'];
 
 /**
  * Rebuilds every projection from the event store, in one transaction: readers see the old

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  smallint,
   check,
   index,
   integer,
@@ -14,12 +15,24 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import type { EventMetadata, OrderLine, ShippingAddress } from '@/lib/saga/events';
+import type { EventMetadata, EventType, OrderLine, ShippingAddress } from '@/lib/saga/events';
 import { SAGA_STATES } from '@/lib/saga/model';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const inList = (column: string, values: readonly string[]) =>
   sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`);
+
+/** Event types that stats and metrics count: step failures, retries, escalations, compensations. */
+export const SIGNAL_EVENT_TYPES = [
+  'order.prescription_failed',
+  'order.inventory_reservation_failed',
+  'order.shipment_initiation_failed',
+  'order.inventory_released',
+  'order.prescription_cancelled',
+  'order.cancelled',
+  'order_fulfillment_saga.attempt_failed',
+  'order_fulfillment_saga.intervention_required',
+] as const satisfies readonly EventType[];
 
 /** The event store: append-only. Every other table below `orders` is a projection of it. */
 export const events = pgTable(
@@ -37,6 +50,11 @@ export const events = pgTable(
   (t) => [
     uniqueIndex('events_stream_version_key').on(t.streamId, t.version),
     uniqueIndex('events_idempotency_key').on(t.idempotencyKey),
+    // Stats and /api/metrics count failures and compensations by type and time; a partial index
+    // over just those (rare) types keeps that cheap without indexing every event.
+    index('events_signal_type_recorded_at_idx')
+      .on(t.type, t.recordedAt)
+      .where(inList('type', SIGNAL_EVENT_TYPES)),
     check('events_version_positive', sql`${t.version} >= 1`),
   ],
 );
@@ -211,3 +229,77 @@ export const workerHeartbeats = pgTable('worker_heartbeats', {
   startedAt: ts('started_at').notNull().defaultNow(),
   lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
 });
+
+/**
+ * Who did what, for operator actions (retry, cancel, stock, faults, sign-in). Written in the same
+ * transaction as the change it records; saga actions are also events on the saga's timeline.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    /**
+     * Keyset cursor of GET /api/audit: ids only grow, so newest first is `id desc`. The indexes
+     * below keep `id` ascending: scanned backwards they give exactly `order by id desc`.
+     */
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    at: ts('at').notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    role: text('role').notNull(),
+    action: text('action').notNull(),
+    target: text('target'),
+    reason: text('reason'),
+    before: jsonb('before'),
+    after: jsonb('after'),
+    requestId: text('request_id'),
+  },
+  (t) => [
+    index('audit_log_action_id_idx').on(t.action, t.id),
+    index('audit_log_target_id_idx').on(t.target, t.id),
+    check('audit_log_role_valid', inList('role', ['operator', 'viewer', 'anonymous'])),
+  ],
+);
+
+/**
+ * Stats rollups for long windows (7d, all): /api/stats reads these instead of every saga and
+ * event. Maintained by triggers (migration 0002_stats_rollup) in the transaction that changes
+ * the saga row or appends the event, so every writer (applyDecision, replay, direct inserts)
+ * keeps them exact; replay truncates and rebuilds saga_stats_hourly with the sagas, bulk loads
+ * turn the triggers off and call rebuild_stats_rollups(). Not written by the app.
+ *
+ * saga_stats_hourly: finished sagas (COMPLETED or CANCELLED) by start hour, finish hour and
+ * duration bucket (saga_duration_bucket(): 8 log-spaced buckets per doubling from 1 ms, so a
+ * percentile read from it is within one bucket, ~9 %, of the exact one). The bucket also spreads
+ * concurrent writers over many rows of the same hour.
+ */
+export const sagaStatsHourly = pgTable(
+  'saga_stats_hourly',
+  {
+    startedHour: ts('started_hour').notNull(),
+    finishedHour: ts('finished_hour').notNull(),
+    durationBucket: smallint('duration_bucket').notNull(),
+    completed: integer('completed').notNull().default(0),
+    cancelled: integer('cancelled').notNull().default(0),
+    /** Finished sagas that ran at least one compensation. */
+    compensated: integer('compensated').notNull().default(0),
+    needsIntervention: integer('needs_intervention').notNull().default(0),
+    /** Sum of completed_at − started_at in microseconds: exact under add and subtract. */
+    durationMicrosSum: bigint('duration_micros_sum', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.startedHour, t.finishedHour, t.durationBucket] })],
+);
+
+/**
+ * Signal events (SIGNAL_EVENT_TYPES) by hour of recorded_at, type and task (retries and
+ * escalations name one; '' otherwise). `shard` (position % 4) spreads concurrent appenders.
+ */
+export const signalEventStatsHourly = pgTable(
+  'signal_event_stats_hourly',
+  {
+    hour: ts('hour').notNull(),
+    type: text('type').notNull(),
+    task: text('task').notNull(),
+    shard: smallint('shard').notNull(),
+    count: integer('count').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.type, t.task, t.shard] })],
+);

@@ -7,6 +7,7 @@ import { replayProjections } from '@/db/replay';
 import { setFaultSetting } from '@/db/faults';
 import { createOrder } from '@/lib/commands/create-order';
 import { cancelSaga } from '@/lib/commands/operator-action';
+import { assertStatsRollupsMatch } from '@/test/stats-rollup';
 import { orderInput, useSagaTestDatabase, waitForSettled, withPostalCode, withWorker } from '@/test/saga-harness';
 
 const ctx = useSagaTestDatabase();
@@ -42,6 +43,9 @@ describe('replay', () => {
     await withWorker(() => waitForSettled(ctx.db));
 
     const live = await snapshot();
+    // The stats rollups equal a recomputation from the sagas and events, live and after replay.
+    const liveRollup = await assertStatsRollupsMatch(ctx.db);
+    assert.ok(liveRollup.finished > 0 && liveRollup.signals > 0);
     // Damage the projections, so a replay that did nothing could not pass.
     await ctx.db.execute(sql`update order_fulfillment_sagas set state = 'PENDING_SHIPMENT', attempts = 9`);
     await ctx.db.execute(sql`update inventory_items set reserved = 0`);
@@ -52,6 +56,7 @@ describe('replay', () => {
     assert.equal(result.sagas, 21);
     assert.equal(progress.at(-1), result.totalEvents);
     assert.deepEqual(await snapshot(), live);
+    assert.deepEqual(await assertStatsRollupsMatch(ctx.db), liveRollup);
   });
 
   test('npm run replay rebuilds the projections of a database (DATABASE_URL)', async () => {
@@ -62,5 +67,6 @@ describe('replay', () => {
     });
     assert.match(stdout, /replayed \d+ events into 21 sagas/);
     assert.deepEqual(await snapshot(), live);
+    assert.ok((await assertStatsRollupsMatch(ctx.db)).finished > 0);
   });
 });

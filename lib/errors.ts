@@ -5,7 +5,16 @@ export interface Issue {
   message: string;
 }
 
-export type AppErrorKind = 'invalid_input' | 'rule_violation' | 'not_found' | 'conflict';
+export type AppErrorKind =
+  | 'invalid_input'
+  | 'rule_violation'
+  | 'not_found'
+  | 'conflict'
+  /** No valid credentials: sign in or send the API token. */
+  | 'unauthorized'
+  /** Signed in, but the role does not allow it (a viewer asking to write). */
+  | 'forbidden'
+  | 'payload_too_large';
 
 /**
  * A refusal the caller can act on. Route handlers map `kind` to a status (400, 422, 404, 409),
@@ -26,7 +35,10 @@ export function invalidInput(error: z.ZodError, message = 'invalid input'): AppE
   return new AppError(
     'invalid_input',
     message,
-    error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message })),
+    error.issues.map((i) => ({
+      path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+      message: i.message,
+    })),
   );
 }
 
@@ -34,3 +46,7 @@ export const notFound = (message: string) => new AppError('not_found', message);
 export const conflict = (message: string) => new AppError('conflict', message);
 export const ruleViolation = (message: string, issues: Issue[] = []) =>
   new AppError('rule_violation', message, issues);
+export const unauthorized = (
+  message = 'sign in, or send Authorization: Bearer <RXSAGA_API_TOKEN>',
+) => new AppError('unauthorized', message);
+export const forbidden = (message: string) => new AppError('forbidden', message);

@@ -1,0 +1,43 @@
+import type { DbOrTx } from './client';
+import { auditLog } from './schema';
+
+export const AUDIT_ACTIONS = [
+  'saga.retry',
+  'saga.cancel',
+  'inventory.set_on_hand',
+  'faults.set',
+  'session.sign_in',
+  'session.sign_in_failed',
+  'session.sign_out',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+export type AuditRole = 'operator' | 'viewer' | 'anonymous';
+
+/** Who acts, as the audit trail records it; route handlers and server actions build it from the principal. */
+export interface AuditActor {
+  actor: string;
+  role: AuditRole;
+  requestId?: string | null;
+}
+
+export interface AuditEntry {
+  action: AuditAction;
+  target?: string | null;
+  reason?: string | null;
+  before?: unknown;
+  after?: unknown;
+}
+
+/** Pass the transaction that makes the change, so the record and the change commit together. */
+export async function recordAudit(tx: DbOrTx, by: AuditActor, entry: AuditEntry): Promise<void> {
+  await tx.insert(auditLog).values({
+    actor: by.actor,
+    role: by.role,
+    requestId: by.requestId ?? null,
+    action: entry.action,
+    target: entry.target ?? null,
+    reason: entry.reason ?? null,
+    before: entry.before ?? null,
+    after: entry.after ?? null,
+  });
+}

@@ -1,0 +1,180 @@
+import { and, eq, or, sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import { AppError } from '@/lib/errors';
+import { SAGA_STATES, type SagaState } from '@/lib/saga/model';
+import type { DbOrTx } from '../client';
+import { readSagaEvents } from '../event-store';
+import { orderFulfillmentSagas as sagas } from '../schema';
+
+/** A saga as the API and the dashboard show it (ISO times; null where not reached). */
+export interface SagaView {
+  sagaId: string;
+  orderId: string;
+  patientId: string;
+  state: SagaState;
+  needsIntervention: boolean;
+  interventionReason: string | null;
+  startedAt: string;
+  completedAt: string | null;
+  /** completedAt − startedAt; null while the saga is in flight. */
+  durationSeconds: number | null;
+  currentTask: string | null;
+  failedStep: string | null;
+  failureReason: string | null;
+  compensationsDone: string[];
+  attempts: number;
+  lastError: string | null;
+  updatedAt: string;
+}
+
+export interface SagaEventView {
+  position: number;
+  streamId: string;
+  version: number;
+  type: string;
+  payload: unknown;
+  metadata: unknown;
+  recordedAt: string;
+}
+
+export interface SagaDetail extends SagaView {
+  events: SagaEventView[];
+}
+
+type SagaRow = typeof sagas.$inferSelect;
+
+export function toSagaView(row: SagaRow): SagaView {
+  return {
+    sagaId: row.sagaId,
+    orderId: row.orderId,
+    patientId: row.patientId,
+    state: row.state,
+    needsIntervention: row.needsIntervention,
+    interventionReason: row.interventionReason,
+    startedAt: row.startedAt.toISOString(),
+    completedAt: row.completedAt?.toISOString() ?? null,
+    durationSeconds: row.completedAt
+      ? (row.completedAt.getTime() - row.startedAt.getTime()) / 1000
+      : null,
+    currentTask: row.currentTask,
+    failedStep: row.failedStep,
+    failureReason: row.failureReason,
+    compensationsDone: row.compensationsDone,
+    attempts: row.attempts,
+    lastError: row.lastError,
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+const isUuid = (value: string) => z.uuid().safeParse(value).success;
+
+export const MAX_PAGE_SIZE = 200;
+
+export const sagaListQuerySchema = z.object({
+  state: z.enum(SAGA_STATES).optional(),
+  needsIntervention: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+  /** An order id, saga id or patient id, matched exactly (each has its own index). */
+  q: z
+    .string()
+    .trim()
+    .max(200)
+    .optional()
+    .transform((v) => v || undefined),
+  cursor: z.string().max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
+});
+export type SagaListQuery = z.infer<typeof sagaListQuerySchema>;
+
+export interface SagaPage {
+  items: SagaView[];
+  nextCursor: string | null;
+}
+
+/**
+ * The cursor is the last row's (started_at, saga_id). started_at goes out as Postgres's own
+ * text form, which casts back to the exact microsecond (a JS Date would round it to ms).
+ */
+const cursorSchema = z.tuple([
+  z.string().regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$/),
+  z.uuid(),
+]);
+
+const encodeCursor = (startedAt: string, sagaId: string) =>
+  Buffer.from(JSON.stringify([startedAt, sagaId])).toString('base64url');
+
+function decodeCursor(cursor: string): z.infer<typeof cursorSchema> {
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw new AppError('invalid_input', 'invalid cursor', [
+      { path: ['cursor'], message: 'not a cursor from this API' },
+    ]);
+  }
+}
+
+/**
+ * Newest first, keyset-paginated: `(started_at, saga_id) < cursor` walks sagas_started_at_idx
+ * (or sagas_state_started_at_idx with a state filter) from where the last page ended, so page
+ * 10 000 costs what page 1 does. Never OFFSET.
+ */
+export async function listSagas(db: DbOrTx, query: SagaListQuery): Promise<SagaPage> {
+  const where: (SQL | undefined)[] = [];
+  if (query.state) where.push(eq(sagas.state, query.state));
+  if (query.needsIntervention !== undefined)
+    where.push(eq(sagas.needsIntervention, query.needsIntervention));
+  if (query.q) {
+    where.push(
+      or(
+        eq(sagas.orderId, query.q),
+        eq(sagas.patientId, query.q),
+        isUuid(query.q) ? eq(sagas.sagaId, query.q) : undefined,
+      ),
+    );
+  }
+  if (query.cursor) {
+    const [startedAt, sagaId] = decodeCursor(query.cursor);
+    where.push(
+      sql`(${sagas.startedAt}, ${sagas.sagaId}) < (${startedAt}::timestamptz, ${sagaId}::uuid)`,
+    );
+  }
+  const rows = await db
+    .select({ row: sagas, cursorAt: sql<string>`${sagas.startedAt}::text` })
+    .from(sagas)
+    .where(and(...where))
+    // NULLS LAST like the indexes (drizzle's .desc() builds them so); a plain DESC would
+    // not match them, and Postgres would sort the whole table instead.
+    .orderBy(sql`${sagas.startedAt} desc nulls last`, sql`${sagas.sagaId} desc nulls last`)
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((r) => toSagaView(r.row)),
+    nextCursor:
+      rows.length > query.limit && last ? encodeCursor(last.cursorAt, last.row.sagaId) : null,
+  };
+}
+
+export async function getSagaView(db: DbOrTx, sagaId: string): Promise<SagaView | null> {
+  if (!isUuid(sagaId)) return null;
+  const [row] = await db.select().from(sagas).where(eq(sagas.sagaId, sagaId));
+  return row ? toSagaView(row) : null;
+}
+
+export async function getSagaViewByOrderId(db: DbOrTx, orderId: string): Promise<SagaView | null> {
+  const [row] = await db.select().from(sagas).where(eq(sagas.orderId, orderId));
+  return row ? toSagaView(row) : null;
+}
+
+/** The saga with its timeline: saga and order streams together, in the order things happened. */
+export async function getSagaDetail(db: DbOrTx, sagaId: string): Promise<SagaDetail | null> {
+  const saga = await getSagaView(db, sagaId);
+  if (!saga) return null;
+  const events = await readSagaEvents(db, saga.sagaId, saga.orderId);
+  return {
+    ...saga,
+    events: events.map((e) => ({ ...e, recordedAt: e.recordedAt.toISOString() })),
+  };
+}

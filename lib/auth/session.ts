@@ -1,0 +1,104 @@
+import 'server-only';
+import { getIronSession, type SessionOptions } from 'iron-session';
+import { cookies, headers } from 'next/headers';
+import { z } from 'zod';
+import { recordAudit } from '@/db/audit';
+import { getDb } from '@/db/client';
+import { getEnv } from '@/lib/env';
+import { AppError, invalidInput, unauthorized } from '@/lib/errors';
+import { roleForPassword, signInConfigured } from './credentials';
+import type { Principal, Role } from './principal';
+
+/**
+ * The dashboard's session: an iron-session cookie (sealed and authenticated with
+ * RXSAGA_SESSION_SECRET), httpOnly and SameSite=Lax, so pages and server actions of the same
+ * site carry it and other sites' forms and scripts do not. Stateless: signing out drops the
+ * cookie; a leaked cookie is good until it expires (8 h).
+ */
+
+const SESSION_TTL_SECONDS = 8 * 60 * 60;
+export const SESSION_COOKIE = 'rxsaga_session';
+
+interface SessionData {
+  role?: Role;
+  actor?: string;
+  signedInAt?: string;
+}
+
+export const signInInputSchema = z.object({
+  password: z.string().min(1, 'enter the password').max(200),
+  /** Optional: who signs in, so the audit trail names a person rather than a role. */
+  name: z
+    .string()
+    .trim()
+    .max(64)
+    .regex(/^[\p{L}\p{N} ._@-]*$/u, 'letters, digits, space, dot, dash, underscore or @')
+    .optional(),
+});
+export type SignInInput = z.infer<typeof signInInputSchema>;
+
+async function sessionOptions(): Promise<SessionOptions | null> {
+  const secret = getEnv().RXSAGA_SESSION_SECRET;
+  if (!secret) return null;
+  // Secure cookies only over HTTPS (directly or behind a proxy that says so): a browser drops a
+  // Secure cookie set over plain http://127.0.0.1, which would make local sign-in impossible.
+  const h = await headers();
+  const secure = (h.get('x-forwarded-proto') ?? '').split(',')[0]?.trim() === 'https';
+  return {
+    cookieName: SESSION_COOKIE,
+    password: secret,
+    ttl: SESSION_TTL_SECONDS,
+    cookieOptions: { httpOnly: true, sameSite: 'lax', secure, path: '/' },
+  };
+}
+
+async function openSession() {
+  const options = await sessionOptions();
+  return options ? getIronSession<SessionData>(await cookies(), options) : null;
+}
+
+/** The signed-in user of this request, or null. Tampered or expired cookies read as empty. */
+export async function getSession(): Promise<Principal | null> {
+  const session = await openSession();
+  if (!session?.role || !session.actor) return null;
+  return { role: session.role, actor: session.actor, via: 'session' };
+}
+
+/**
+ * Checks the password (operator or viewer), starts the session and records the attempt either
+ * way. Used by POST /api/session and by the dashboard's sign-in action.
+ */
+export async function signIn(input: unknown, requestId: string | null = null): Promise<Principal> {
+  const parsed = signInInputSchema.safeParse(input);
+  if (!parsed.success) throw invalidInput(parsed.error, 'invalid sign-in');
+  const session = await openSession();
+  if (!session || !signInConfigured())
+    throw unauthorized('sign-in is not configured on this server');
+  const { password, name } = parsed.data;
+  const role = await roleForPassword(password);
+  const db = getDb();
+  if (!role) {
+    await recordAudit(
+      db,
+      { actor: name || 'unknown', role: 'anonymous', requestId },
+      { action: 'session.sign_in_failed' },
+    );
+    throw new AppError('unauthorized', 'wrong password');
+  }
+  const actor = name || role;
+  session.role = role;
+  session.actor = actor;
+  session.signedInAt = new Date().toISOString();
+  await session.save();
+  await recordAudit(db, { actor, role, requestId }, { action: 'session.sign_in' });
+  return { role, actor, via: 'session' };
+}
+
+export async function signOut(requestId: string | null = null): Promise<void> {
+  const session = await openSession();
+  if (!session) return;
+  const { role, actor } = session;
+  session.destroy();
+  if (role && actor)
+    await recordAudit(getDb(), { actor, role, requestId }, { action: 'session.sign_out' });
+}

@@ -1,0 +1,51 @@
+import { ZodError } from 'zod';
+import { AppError, invalidInput, type AppErrorKind } from '@/lib/errors';
+import { logger } from '@/lib/logger';
+
+/** The one table from refusal kinds to HTTP statuses. */
+export const STATUS_OF: Record<AppErrorKind, number> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  rule_violation: 422,
+};
+
+/** API responses are about live data: never cached by browsers or proxies. */
+const NO_STORE = { 'cache-control': 'no-store' };
+
+export function json(
+  body: unknown,
+  init: { status?: number; headers?: Record<string, string> } = {},
+): Response {
+  return Response.json(body, {
+    status: init.status ?? 200,
+    headers: { ...NO_STORE, ...init.headers },
+  });
+}
+
+/**
+ * Refusals become `{ error, issues? }` with their status; anything else is a bug: logged with
+ * the request id and answered with a generic 500 carrying the same id, so a report can be
+ * matched to the log line without leaking internals.
+ */
+export function errorResponse(
+  error: unknown,
+  requestId: string,
+  where: { method: string; path: string },
+): Response {
+  const refusal = error instanceof ZodError ? invalidInput(error) : error;
+  if (refusal instanceof AppError) {
+    const body =
+      refusal.issues.length > 0
+        ? { error: refusal.message, issues: refusal.issues }
+        : { error: refusal.message };
+    const headers: Record<string, string> =
+      refusal.kind === 'unauthorized' ? { 'www-authenticate': 'Bearer' } : {};
+    return json(body, { status: STATUS_OF[refusal.kind], headers });
+  }
+  logger.error({ err: error, requestId, ...where }, 'unhandled error in API route');
+  return json({ error: 'internal error', requestId }, { status: 500 });
+}

@@ -1,0 +1,116 @@
+import { Counter, Gauge, Histogram, Registry, type MetricType } from 'prom-client';
+import type { MetricsSnapshot } from '@/db/queries/metrics';
+import { FAILURE_KINDS } from '@/db/queries/signal-events';
+
+/**
+ * Renders a database snapshot in the Prometheus text format with prom-client. A fresh registry
+ * per scrape: the figures are absolute totals from the database, not increments this process
+ * saw, so nothing is kept between scrapes.
+ */
+
+type DurationSnapshot = MetricsSnapshot['duration'];
+
+/**
+ * prom-client's Histogram only learns from observe(); ours arrives already bucketed from SQL,
+ * so this one reports the snapshot's cumulative buckets, sum and count as they are.
+ */
+class SnapshotHistogram extends Histogram<'le'> {
+  private readonly metric: { name: string; help: string };
+
+  constructor(
+    config: { name: string; help: string; registers: Registry[] },
+    private readonly snapshot: DurationSnapshot,
+  ) {
+    super({ ...config, buckets: snapshot.buckets.map((b) => b.le) });
+    this.metric = { name: config.name, help: config.help };
+  }
+
+  override async get(): ReturnType<Histogram<'le'>['get']> {
+    const { name, help } = this.metric;
+    const { buckets, sum, count } = this.snapshot;
+    // prom-client's typings declare `type` as a numeric enum; at run time it is the string.
+    const type = 'histogram' as unknown as MetricType;
+    return {
+      name,
+      help,
+      type,
+      aggregator: 'sum',
+      collect: () => undefined,
+      values: [
+        ...buckets.map((b) => ({
+          metricName: `${name}_bucket`,
+          labels: { le: b.le },
+          value: b.count,
+        })),
+        { metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: count },
+        { metricName: `${name}_sum`, labels: {}, value: sum },
+        { metricName: `${name}_count`, labels: {}, value: count },
+      ],
+    };
+  }
+
+  /** The registry formats text from this when a metric has it (the base class does). */
+  getForPromString() {
+    return this.get();
+  }
+}
+
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+export async function renderMetrics(s: MetricsSnapshot): Promise<string> {
+  const registers = [new Registry()];
+  const counter = (name: string, help: string, value: number) =>
+    new Counter({ name, help, registers }).inc(value);
+  const gauge = (name: string, help: string, value: number) =>
+    new Gauge({ name, help, registers }).set(value);
+
+  counter('rxsaga_sagas_started_total', 'Sagas started (orders accepted).', s.sagasStarted);
+  counter('rxsaga_sagas_completed_total', 'Sagas that reached COMPLETED.', s.sagasCompleted);
+  counter(
+    'rxsaga_sagas_cancelled_total',
+    'Sagas that reached CANCELLED (compensated).',
+    s.sagasCancelled,
+  );
+
+  const compensations = new Counter({
+    name: 'rxsaga_compensations_total',
+    help: 'Compensations run, by task.',
+    labelNames: ['task'],
+    registers,
+  });
+  for (const c of s.compensationsByTask) compensations.inc({ task: c.task }, c.count);
+
+  const failures = new Counter({
+    name: 'rxsaga_step_failures_total',
+    help: 'Task failures by task and kind: business (a rule refused the step), transient (retried), intervention (escalated to a human).',
+    labelNames: ['task', 'kind'],
+    registers,
+  });
+  for (const f of s.failuresByTask)
+    for (const kind of FAILURE_KINDS) failures.inc({ task: f.task, kind }, f[kind]);
+
+  new SnapshotHistogram(
+    {
+      name: 'rxsaga_saga_duration_seconds',
+      help: 'Duration of finished sagas (completedAt - startedAt).',
+      registers,
+    },
+    s.duration,
+  );
+
+  gauge('rxsaga_sagas_in_flight', 'Sagas not yet COMPLETED or CANCELLED.', s.inFlight);
+  gauge(
+    'rxsaga_sagas_needing_intervention',
+    'Sagas flagged for an operator (retries exhausted or stalled).',
+    s.needingIntervention,
+  );
+  const queued = new Gauge({
+    name: 'rxsaga_jobs_queued',
+    help: 'Jobs in the graphile-worker queue, by task.',
+    labelNames: ['task'],
+    registers,
+  });
+  for (const j of s.jobsQueued) queued.set({ task: j.task }, j.count);
+
+  return registers[0]!.metrics();
+}
