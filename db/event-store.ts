@@ -8,6 +8,7 @@ import {
   type NewEvent,
   type StoredEvent,
 } from '@/lib/saga/events';
+import { LIVE_CHANNEL, type LiveNotification } from '@/lib/live/channel';
 import type { Tx, DbOrTx } from './client';
 import { events } from './schema';
 
@@ -62,7 +63,15 @@ export async function appendEvents(
     throw new DuplicateAppendError(rows.flatMap((r) => (r.idempotencyKey && !done.has(r.idempotencyKey) ? [r.idempotencyKey] : [])));
   }
   // Rows come back in insertion order; position is assigned in that order too.
-  return inserted.sort((a, b) => a.position - b.position).map(toStoredEvent);
+  const stored = inserted.sort((a, b) => a.position - b.position).map(toStoredEvent);
+  // One NOTIFY per append for the live dashboard; it is sent only if this transaction commits.
+  const notification: LiveNotification = {
+    sagaId: heads.sagaId,
+    types: stored.map((e) => e.type),
+    position: stored.at(-1)?.position ?? 0,
+  };
+  await tx.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${JSON.stringify(notification)})`);
+  return stored;
 }
 
 export function toStoredEvent(row: typeof events.$inferSelect): StoredEvent {

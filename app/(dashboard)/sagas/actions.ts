@@ -1,0 +1,41 @@
+'use server';
+
+import { getDb } from '@/db/client';
+import { requireOperator } from '@/lib/auth/guards';
+import { auditActorOf } from '@/lib/auth/principal';
+import { cancelSaga, retrySaga, type OperatorActionResult } from '@/lib/commands/operator-action';
+import { refusalResult, type ActionResult } from '@/lib/web/action-result';
+
+/**
+ * Retry and cancel from the dashboard: the same command handlers as the API routes, with the
+ * signed-in operator as actor. Arguments come from the browser: the commands validate them.
+ */
+export async function retrySagaAction(
+  sagaId: string,
+  reason: string,
+): Promise<ActionResult<OperatorActionResult>> {
+  try {
+    const principal = await requireOperator();
+    return {
+      ok: true,
+      data: await retrySaga(getDb(), String(sagaId), { reason }, auditActorOf(principal)),
+    };
+  } catch (error) {
+    return refusalResult(error, 'saga.retry');
+  }
+}
+
+export async function cancelSagaAction(
+  sagaId: string,
+  reason: string,
+): Promise<ActionResult<OperatorActionResult>> {
+  try {
+    const principal = await requireOperator();
+    return {
+      ok: true,
+      data: await cancelSaga(getDb(), String(sagaId), { reason }, auditActorOf(principal)),
+    };
+  } catch (error) {
+    return refusalResult(error, 'saga.cancel');
+  }
+}

@@ -1,0 +1,84 @@
+import type { Metadata } from 'next';
+import { getDb } from '@/db/client';
+import {
+  listSagas,
+  sagaListQuerySchema,
+  type SagaListQuery,
+  type SagaPage,
+} from '@/db/queries/sagas';
+import { SagaFilters } from '@/components/saga/saga-filters';
+import { SagasTable } from '@/components/saga/sagas-table';
+import { Notice } from '@/components/ui/badge';
+import { PageHeader } from '@/components/ui/page-header';
+import type { Principal } from '@/lib/auth/principal';
+import { forViewer } from '@/lib/auth/redact';
+import { AppError } from '@/lib/errors';
+import { requirePageViewer } from '@/lib/web/page-auth';
+
+export const metadata: Metadata = { title: 'Sagas · RxSaga' };
+
+type Search = Record<string, string | string[] | undefined>;
+
+const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) || undefined;
+
+/** A page of sagas, or the refusal to show instead (a cursor from elsewhere, say). */
+async function loadPage(principal: Principal, query: SagaListQuery): Promise<SagaPage | string> {
+  try {
+    return forViewer(principal, await listSagas(getDb(), query));
+  } catch (error) {
+    if (error instanceof AppError) return error.message;
+    throw error;
+  }
+}
+
+export default async function SagasPage({ searchParams }: { searchParams: Promise<Search> }) {
+  const principal = await requirePageViewer('/sagas');
+  const raw = await searchParams;
+  const filters = {
+    state: first(raw.state),
+    needsIntervention: first(raw.needsIntervention),
+    q: first(raw.q),
+  };
+  const parsed = sagaListQuerySchema.safeParse({
+    ...filters,
+    cursor: first(raw.cursor),
+    limit: 50,
+  });
+  const page = parsed.success ? await loadPage(principal, parsed.data) : null;
+
+  const base = new URLSearchParams(
+    Object.entries(filters).filter((e): e is [string, string] => Boolean(e[1])),
+  ).toString();
+  const apiQuery = new URLSearchParams(base);
+  if (parsed.success && parsed.data.cursor) apiQuery.set('cursor', parsed.data.cursor);
+  apiQuery.set('limit', '50');
+
+  return (
+    <>
+      <PageHeader
+        title="Sagas"
+        description="Every order's fulfillment, newest first. Changes appear as they happen."
+      />
+      <SagaFilters
+        state={parsed.success ? parsed.data.state : undefined}
+        needsIntervention={parsed.success ? parsed.data.needsIntervention : undefined}
+        q={filters.q}
+      />
+      {!parsed.success ? (
+        <Notice tone="danger">
+          These filters are not valid:{' '}
+          {parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}
+        </Notice>
+      ) : typeof page === 'string' || page === null ? (
+        <Notice tone="danger">{page ?? 'Could not load sagas'}</Notice>
+      ) : (
+        <SagasTable
+          initial={page}
+          query={apiQuery.toString()}
+          olderHref={`/sagas?${base ? `${base}&` : ''}cursor=__CURSOR__`}
+          newestHref={parsed.data.cursor ? `/sagas${base ? `?${base}` : ''}` : null}
+        />
+      )}
+    </>
+  );
+}

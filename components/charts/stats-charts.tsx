@@ -1,0 +1,252 @@
+'use client';
+
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import type { Stats } from '@/db/queries/stats';
+import { formatCount, formatDuration, humanize } from '@/lib/web/format';
+import { ChartFrame } from './chart-frame';
+import styles from './charts.module.css';
+import { failureFunnel } from './funnel';
+import { SERIES } from './palette';
+import { useReducedMotion } from './use-reduced-motion';
+
+const STEP_NAMES: Record<string, string> = {
+  'create-order': 'Order',
+  'create-prescription': 'Prescription',
+  'reserve-inventory': 'Inventory',
+  'initiate-shipment': 'Shipment',
+};
+
+function bucketLabel(start: string, bucketSeconds: number): string {
+  const iso = new Date(start).toISOString();
+  if (bucketSeconds < 6 * 3600) return iso.slice(11, 16);
+  if (bucketSeconds < 86_400) return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+  return iso.slice(5, 10);
+}
+
+const axisProps = { stroke: SERIES.axis, tickLine: false, fontSize: 12 } as const;
+const Empty = ({ text }: { text: string }) => <div className={styles.empty}>{text}</div>;
+
+export function ThroughputChart({ stats }: { stats: Stats }) {
+  const animate = !useReducedMotion();
+  const data = stats.series.map((b) => ({
+    label: bucketLabel(b.start, stats.bucketSeconds),
+    completed: b.completed,
+    cancelled: b.cancelled,
+  }));
+  const completed = data.reduce((n, b) => n + b.completed, 0);
+  const cancelled = data.reduce((n, b) => n + b.cancelled, 0);
+  return (
+    <ChartFrame
+      title="Completed and cancelled"
+      summary={`${formatCount(completed)} completed, ${formatCount(cancelled)} cancelled in this window`}
+    >
+      {completed + cancelled === 0 ? (
+        <Empty text="No saga finished in this window" />
+      ) : (
+        <ResponsiveContainer
+          width="100%"
+          height="100%"
+          initialDimension={{ width: 400, height: 240 }}
+        >
+          <BarChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: -16 }}>
+            <CartesianGrid stroke={SERIES.grid} vertical={false} />
+            <XAxis dataKey="label" {...axisProps} minTickGap={16} />
+            <YAxis {...axisProps} allowDecimals={false} />
+            <Tooltip />
+            <Legend verticalAlign="top" height={26} iconType="circle" />
+            <Bar
+              dataKey="completed"
+              name="Completed"
+              stackId="f"
+              fill={SERIES.completed}
+              isAnimationActive={animate}
+            />
+            <Bar
+              dataKey="cancelled"
+              name="Cancelled"
+              stackId="f"
+              fill={SERIES.cancelled}
+              isAnimationActive={animate}
+            />
+          </BarChart>
+        </ResponsiveContainer>
+      )}
+    </ChartFrame>
+  );
+}
+
+export function DurationChart({ stats }: { stats: Stats }) {
+  const animate = !useReducedMotion();
+  const data = stats.series.map((b) => ({
+    label: bucketLabel(b.start, stats.bucketSeconds),
+    p50: b.p50DurationSeconds,
+    p95: b.p95DurationSeconds,
+  }));
+  const points = data.filter((d) => d.p50 !== null).length;
+  const any = points > 0;
+  // A line through one or two points draws nothing visible: mark the points themselves.
+  const dot = points <= 12 ? { r: 3 } : false;
+  return (
+    <ChartFrame
+      title="Duration percentiles"
+      summary={`p50 ${formatDuration(stats.p50DurationSeconds)}, p95 ${formatDuration(stats.p95DurationSeconds)} over the window`}
+    >
+      {!any ? (
+        <Empty text="No finished sagas to measure yet" />
+      ) : (
+        <ResponsiveContainer
+          width="100%"
+          height="100%"
+          initialDimension={{ width: 400, height: 240 }}
+        >
+          <LineChart data={data} margin={{ top: 8, right: 12, bottom: 0, left: -8 }}>
+            <CartesianGrid stroke={SERIES.grid} vertical={false} />
+            <XAxis dataKey="label" {...axisProps} minTickGap={16} padding={{ left: 6, right: 6 }} />
+            <YAxis {...axisProps} unit=" s" />
+            <Tooltip formatter={(v) => formatDuration(typeof v === 'number' ? v : null)} />
+            <Legend verticalAlign="top" height={26} iconType="circle" />
+            <Line
+              dataKey="p50"
+              name="p50"
+              stroke={SERIES.p50}
+              strokeWidth={2}
+              dot={dot}
+              connectNulls
+              isAnimationActive={animate}
+            />
+            <Line
+              dataKey="p95"
+              name="p95"
+              stroke={SERIES.p95}
+              strokeWidth={2}
+              dot={dot}
+              connectNulls
+              strokeDasharray="5 3"
+              isAnimationActive={animate}
+            />
+          </LineChart>
+        </ResponsiveContainer>
+      )}
+    </ChartFrame>
+  );
+}
+
+export function CompensationsChart({ stats }: { stats: Stats }) {
+  const animate = !useReducedMotion();
+  const data = stats.compensationsByTask.map((c) => ({ label: humanize(c.task), count: c.count }));
+  const total = data.reduce((n, d) => n + d.count, 0);
+  return (
+    <ChartFrame
+      title="Compensations by step"
+      summary={`${formatCount(total)} compensations ran in this window`}
+    >
+      {total === 0 ? (
+        <Empty text="No compensations in this window" />
+      ) : (
+        <ResponsiveContainer
+          width="100%"
+          height="100%"
+          initialDimension={{ width: 400, height: 240 }}
+        >
+          <BarChart
+            data={data}
+            layout="vertical"
+            margin={{ top: 4, right: 16, bottom: 0, left: 8 }}
+          >
+            <CartesianGrid stroke={SERIES.grid} horizontal={false} />
+            <XAxis type="number" {...axisProps} allowDecimals={false} />
+            <YAxis type="category" dataKey="label" {...axisProps} width={130} />
+            <Tooltip />
+            <Bar
+              dataKey="count"
+              name="Compensations"
+              fill={SERIES.compensation}
+              isAnimationActive={animate}
+              barSize={22}
+            />
+          </BarChart>
+        </ResponsiveContainer>
+      )}
+    </ChartFrame>
+  );
+}
+
+export function FailureFunnelChart({ stats }: { stats: Stats }) {
+  const animate = !useReducedMotion();
+  const stages = failureFunnel(stats);
+  const data = stages.map((s) => ({
+    label: STEP_NAMES[s.step] ?? s.step,
+    passed: s.reached - s.failed - s.waiting,
+    waiting: s.waiting,
+    failed: s.failed,
+  }));
+  const failed = stages.reduce((n, s) => n + s.failed, 0);
+  const worst = [...stages].sort((a, b) => b.failed - a.failed)[0];
+  return (
+    <ChartFrame
+      title="Where sagas fail"
+      summary={
+        failed === 0
+          ? 'No step failed in this window'
+          : `${formatCount(failed)} failed; most at ${STEP_NAMES[worst!.step]} (${formatCount(worst!.failed)})`
+      }
+    >
+      {stats.total === 0 ? (
+        <Empty text="No sagas in this window" />
+      ) : (
+        <ResponsiveContainer
+          width="100%"
+          height="100%"
+          initialDimension={{ width: 400, height: 240 }}
+        >
+          <BarChart
+            data={data}
+            layout="vertical"
+            margin={{ top: 4, right: 16, bottom: 0, left: 8 }}
+          >
+            <CartesianGrid stroke={SERIES.grid} horizontal={false} />
+            <XAxis type="number" {...axisProps} allowDecimals={false} />
+            <YAxis type="category" dataKey="label" {...axisProps} width={90} />
+            <Tooltip />
+            <Legend verticalAlign="top" height={26} iconType="circle" />
+            <Bar
+              dataKey="passed"
+              name="Passed"
+              stackId="s"
+              fill={SERIES.passed}
+              isAnimationActive={animate}
+              barSize={22}
+            />
+            <Bar
+              dataKey="waiting"
+              name="In progress"
+              stackId="s"
+              fill="#8c959f"
+              isAnimationActive={animate}
+              barSize={22}
+            />
+            <Bar
+              dataKey="failed"
+              name="Failed here"
+              stackId="s"
+              fill={SERIES.failed}
+              isAnimationActive={animate}
+              barSize={22}
+            />
+          </BarChart>
+        </ResponsiveContainer>
+      )}
+    </ChartFrame>
+  );
+}

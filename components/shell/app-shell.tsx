@@ -1,0 +1,59 @@
+import Link from 'next/link';
+import type { ReactNode } from 'react';
+import { signOutAction } from '@/app/sign-in/actions';
+import type { Principal } from '@/lib/auth/principal';
+import { LiveIndicator } from '@/components/live/live-indicator';
+import styles from './app-shell.module.css';
+import { NavLinks, type NavItem } from './nav-links';
+
+function navFor(principal: Principal): NavItem[] {
+  return [
+    { href: '/', label: 'Overview' },
+    { href: '/sagas', label: 'Sagas' },
+    { href: '/interventions', label: 'Needs intervention' },
+    ...(principal.role === 'operator' ? [{ href: '/orders/new', label: 'New order' }] : []),
+    { href: '/inventory', label: 'Inventory' },
+    { href: '/drills', label: 'Drills' },
+    { href: '/audit', label: 'Audit' },
+  ];
+}
+
+export function AppShell({ principal, children }: { principal: Principal; children: ReactNode }) {
+  return (
+    <div className={styles.shell}>
+      <a href="#main" className={styles.skip}>
+        Skip to content
+      </a>
+      <aside className={styles.sidebar}>
+        <div className={styles.sidebarInner}>
+          <Link href="/" className={styles.brand}>
+            <span className={styles.brandMark} aria-hidden="true">
+              Rx
+            </span>
+            RxSaga
+          </Link>
+          <NavLinks items={navFor(principal)} />
+          <div className={styles.user}>
+            <span className={styles.userName} title={principal.actor}>
+              {principal.actor}
+            </span>
+            <span className={styles.role}>
+              {principal.role === 'operator' ? 'Operator' : 'Viewer (read-only)'}
+            </span>
+            <form action={signOutAction}>
+              <button type="submit" className={styles.signOut}>
+                Sign out
+              </button>
+            </form>
+          </div>
+        </div>
+      </aside>
+      <main id="main" className={styles.main}>
+        <div className={styles.topline}>
+          <LiveIndicator />
+        </div>
+        {children}
+      </main>
+    </div>
+  );
+}

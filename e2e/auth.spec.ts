@@ -1,0 +1,43 @@
+import { expect, test } from '@playwright/test';
+import { placeOrder, signIn, uniquePatient, waitForSaga } from './fixtures';
+
+test('an anonymous visitor is sent to sign in, then back to the page asked for', async ({
+  page,
+}) => {
+  await page.goto('/sagas');
+  await expect(page).toHaveURL(/\/sign-in\?next=%2Fsagas/);
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: /wrong password/i })).toBeVisible();
+
+  await page.getByLabel('Password').fill(process.env.RXSAGA_ADMIN_PASSWORD ?? '');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Sagas', level: 1 })).toBeVisible();
+  await expect(page.getByText('Operator', { exact: true })).toBeVisible();
+});
+
+test('a viewer sees no retry or cancel buttons, and patient ids masked', async ({
+  page,
+  request,
+}) => {
+  const patientId = uniquePatient('VIEW');
+  const { sagaId } = await placeOrder(request, { patientId, postalCode: '00504' });
+  await waitForSaga(request, sagaId, (s) => s.needsIntervention);
+
+  await signIn(page, 'viewer');
+  await expect(page.getByText('Viewer (read-only)')).toBeVisible();
+  await page.goto(`/sagas/${sagaId}`);
+  await expect(page.getByText('Needs intervention', { exact: true }).first()).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Retry' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /cancel/i })).toHaveCount(0);
+  await expect(page.getByText(patientId)).toHaveCount(0);
+  await expect(page.getByText(/Patient PAT-\*\*\*\*/)).toBeVisible();
+
+  await page.goto('/interventions');
+  await expect(page.getByRole('link', { name: /ORD-/ }).first()).toBeVisible();
+  await expect(page.getByRole('button', { name: /Retry/ })).toHaveCount(0);
+  await expect(page.getByRole('checkbox')).toHaveCount(0);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: /Sign in/ })).toBeVisible();
+});
