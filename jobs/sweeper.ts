@@ -60,7 +60,9 @@ export async function flagStalledSagas(o: SweeperOptions): Promise<number> {
       and not s.needs_intervention
       and s.updated_at < now() - make_interval(secs => ${o.stallSeconds})
       and not exists (
-        select 1 from graphile_worker.jobs j where j.key = s.saga_id::text || ':' || s.current_task)
+        select 1 from graphile_worker.jobs j
+        where j.key = s.saga_id::text || ':' || s.current_task
+          and (j.attempts < j.max_attempts or j.locked_at is not null))
     limit 100`);
   let flagged = 0;
   for (const { saga_id } of stalled) {
@@ -79,12 +81,31 @@ export async function flagStalledSagas(o: SweeperOptions): Promise<number> {
 }
 
 /**
+ * graphile-worker's remove_job (an operator cancel dequeuing the step) and add_job with the same
+ * key (a retry scheduled by the running task) cannot delete a job that is running: they clear
+ * its key and set attempts = max_attempts, and the runner deletes it when it finishes. When the
+ * runner was SIGKILLed instead, the released job is never run nor deleted: it stays in the queue
+ * for ever. Found by `npm run chaos`. Such jobs are superseded by design: delete them.
+ */
+export async function purgeSupersededJobs(o: Pick<SweeperOptions, 'db' | 'utils'>): Promise<number> {
+  const rows = await o.db.execute<{ id: string }>(sql`
+    select id::text from graphile_worker.jobs
+    where key is null and locked_at is null and attempts >= max_attempts
+    limit 500`);
+  if (rows.length === 0) return 0;
+  const done = await o.utils.completeJobs(rows.map((r) => r.id));
+  logger.info({ jobs: done.length }, 'purged superseded jobs left by dead workers');
+  return done.length;
+}
+
+/**
  * One sweep: beat, release, flag. Every worker sweeps; two at once is harmless (the heartbeat
  * delete hands each dead pool to one sweeper, and a stalled saga is re-checked under its lock).
  */
 export async function sweep(o: SweeperOptions): Promise<void> {
   await recordHeartbeat(o);
   await releaseDeadWorkers(o);
+  await purgeSupersededJobs(o);
   await flagStalledSagas(o);
 }
 
