@@ -28,3 +28,15 @@ export async function enqueueTask(tx: Tx, sagaId: string, task: Task, runAt: Dat
 export async function dequeueTask(tx: Tx, sagaId: string, task: Task): Promise<void> {
   await tx.execute(sql`select graphile_worker.remove_job(${jobKey(sagaId, task)}::text)`);
 }
+
+/**
+ * Completes the running job inside the task's own transaction, so the job disappears exactly
+ * when the step's effects commit: a worker that dies after the commit cannot leave a finished
+ * step's job behind, and graphile-worker's own completion afterwards finds nothing to delete
+ * (no WAL write, so no second durable commit per task). This is the statement graphile-worker
+ * 0.17 runs to complete a job that is in no named queue (`_private_jobs` is its table; the
+ * integration tests exercise it).
+ */
+export async function completeJobInTransaction(tx: Tx, jobId: string): Promise<void> {
+  await tx.execute(sql`delete from graphile_worker._private_jobs where id = ${jobId}::bigint and job_queue_id is null`);
+}

@@ -69,23 +69,27 @@ export async function projectDomainEvent(
         .where(eq(prescriptions.prescriptionId, event.payload.prescriptionId));
       return;
     case 'order.inventory_reserved':
-      await tx.insert(inventoryReservations).values(
-        event.payload.lines.map((l) => ({
-          sagaId,
-          sku: l.sku,
-          quantity: l.quantity,
-          status: 'active' as const,
-          reservedAt: event.recordedAt,
-        })),
-      );
-      if (options.adjustStock) await adjustReserved(tx, event.payload.lines, +1);
+      await Promise.all([
+        tx.insert(inventoryReservations).values(
+          event.payload.lines.map((l) => ({
+            sagaId,
+            sku: l.sku,
+            quantity: l.quantity,
+            status: 'active' as const,
+            reservedAt: event.recordedAt,
+          })),
+        ),
+        ...(options.adjustStock ? adjustReserved(tx, event.payload.lines, +1) : []),
+      ]);
       return;
     case 'order.inventory_released':
-      await tx
-        .update(inventoryReservations)
-        .set({ status: 'released', releasedAt: event.recordedAt })
-        .where(and(eq(inventoryReservations.sagaId, sagaId), eq(inventoryReservations.status, 'active')));
-      if (options.adjustStock) await adjustReserved(tx, event.payload.lines, -1);
+      await Promise.all([
+        tx
+          .update(inventoryReservations)
+          .set({ status: 'released', releasedAt: event.recordedAt })
+          .where(and(eq(inventoryReservations.sagaId, sagaId), eq(inventoryReservations.status, 'active'))),
+        ...(options.adjustStock ? adjustReserved(tx, event.payload.lines, -1) : []),
+      ]);
       return;
     case 'order.shipment_initiated':
       await tx.insert(shipments).values({
@@ -107,13 +111,18 @@ export async function projectDomainEvent(
   }
 }
 
-async function adjustReserved(tx: Tx, lines: readonly { sku: string; quantity: number }[], sign: 1 | -1) {
-  for (const l of lines) {
-    await tx
+/**
+ * One update per line, issued together: they are pipelined and the server runs them in line
+ * order (lines are in SKU order), so stock rows are still locked in SKU order.
+ */
+function adjustReserved(tx: Tx, lines: readonly { sku: string; quantity: number }[], sign: 1 | -1): Promise<unknown>[] {
+  return lines.map((l) =>
+    tx
       .update(inventoryItems)
       .set({ reserved: sql`${inventoryItems.reserved} + ${sign * l.quantity}`, updatedAt: sql`now()` })
-      .where(eq(inventoryItems.sku, l.sku));
-  }
+      .where(eq(inventoryItems.sku, l.sku))
+      .execute(),
+  );
 }
 
 export function sagaToRow(saga: Saga): SagaRow {

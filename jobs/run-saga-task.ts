@@ -5,7 +5,7 @@ import { DuplicateAppendError } from '@/db/event-store';
 import { getFaultSetting } from '@/db/faults';
 import { lockSaga } from '@/db/projections';
 import { getEnv } from '@/lib/env';
-import { rollFault } from '@/lib/domain/fault-injection';
+import { rollFault, type FaultSetting } from '@/lib/domain/fault-injection';
 import { logger } from '@/lib/logger';
 import {
   attemptFailed,
@@ -20,7 +20,7 @@ import {
 import { isStepTask, jobKey, type CompensationTask, type StepTask, type Task } from '@/lib/saga/model';
 import { expectedTask, type Saga } from '@/lib/saga/saga';
 import type { CompensationHandler, StepHandler, TaskContext } from './task-context';
-import { TransientError } from './task-context';
+import { loadOrderOfSaga, TransientError } from './task-context';
 import { cancelOrder } from './tasks/cancel-order';
 import { cancelPrescription } from './tasks/cancel-prescription';
 import { createPrescription } from './tasks/create-prescription';
@@ -63,10 +63,19 @@ export async function runSagaTask(task: Task, rawPayload: unknown, job: JobInfo)
   const { sagaId } = parsed.data;
   try {
     await getDb().transaction(async (tx) => {
-      const saga = await lockSaga(tx, sagaId);
+      // One round trip: the three statements are pipelined on the transaction's connection and
+      // run in this order, so the fault setting and the order are read after the lock is held.
+      const [saga, fault, order] = await Promise.all([
+        lockSaga(tx, sagaId),
+        getFaultSetting(tx, task),
+        loadOrderOfSaga(tx, sagaId),
+      ]);
       if (!isExpected(saga, task, job)) return;
-      const decision = await decideTask(task, { tx, saga, attempt: saga.attempts + 1, idempotencyKey: jobKey(sagaId, task) });
-      const next = await applyDecision(tx, saga, decision, { causationId: `job:${job.id}` });
+      if (!order) throw new Error(`saga ${sagaId} has no order row: projection out of step with events`);
+      const ctx = { tx, saga, order, attempt: saga.attempts + 1, idempotencyKey: jobKey(sagaId, task) };
+      const decision = await decideTask(task, ctx, fault);
+      // The job is completed in this transaction: it is gone exactly when the step's effects commit.
+      const next = await applyDecision(tx, saga, decision, { causationId: `job:${job.id}` }, { completeJobId: job.id });
       logTransition(task, saga, next, job);
     });
   } catch (error) {
@@ -94,8 +103,7 @@ function isExpected(saga: Saga | null, task: Task, job: JobInfo): saga is Saga {
   return true;
 }
 
-async function decideTask(task: Task, ctx: TaskContext): Promise<Decision> {
-  const fault = await getFaultSetting(ctx.tx, task);
+async function decideTask(task: Task, ctx: TaskContext, fault: FaultSetting): Promise<Decision> {
   if (fault.latencyMs > 0) await sleep(fault.latencyMs);
   const injected = rollFault(fault, Math.random());
   if (injected === 'transient') throw new TransientError(`injected transient fault in ${task}`);
@@ -141,7 +149,7 @@ async function recordFailedAttempt(task: Task, sagaId: string, error: unknown, j
       { maxAttempts: env.RXSAGA_MAX_ATTEMPTS, baseDelayMs: env.RXSAGA_RETRY_BASE_MS },
       new Date(),
     );
-    const next = await applyDecision(tx, saga, decision, { causationId: `job:${job.id}` });
+    const next = await applyDecision(tx, saga, decision, { causationId: `job:${job.id}` }, { completeJobId: job.id });
     const level = next.needsIntervention ? 'warn' : 'info';
     logger[level](
       { sagaId, task, attempt: next.attempts, needsIntervention: next.needsIntervention, error: message, jobId: job.id },

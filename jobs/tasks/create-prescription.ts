@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { inArray } from 'drizzle-orm';
 import { medications } from '@/db/schema';
 import { checkPrescription } from '@/lib/domain/prescription-rules';
-import { loadOrderOrThrow, type StepHandler } from '../task-context';
+import type { StepHandler } from '../task-context';
 
-export const createPrescription: StepHandler = async ({ tx, saga }) => {
-  const order = await loadOrderOrThrow(tx, saga.orderId);
+export const createPrescription: StepHandler = async ({ tx, order }) => {
   const skus = order.medications.map((m) => m.sku);
   const catalog = await tx.select().from(medications).where(inArray(medications.sku, skus));
   const check = checkPrescription(order.medications, order.prescriberId, new Map(catalog.map((c) => [c.sku, c])));

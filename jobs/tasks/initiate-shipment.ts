@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { simulateCarrier } from '@/lib/domain/carrier-simulator';
-import { loadOrderOrThrow, TransientError, type StepHandler } from '../task-context';
+import { TransientError, type StepHandler } from '../task-context';
 
-export const initiateShipment: StepHandler = async ({ tx, saga, attempt, idempotencyKey }) => {
-  const order = await loadOrderOrThrow(tx, saga.orderId);
+export const initiateShipment: StepHandler = async ({ order, attempt, idempotencyKey }) => {
   const response = simulateCarrier({ idempotencyKey, postalCode: order.shippingAddress.postalCode, attempt });
   switch (response.kind) {
     case 'transient':

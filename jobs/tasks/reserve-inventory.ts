@@ -1,10 +1,9 @@
 import { asc, inArray } from 'drizzle-orm';
 import { inventoryItems } from '@/db/schema';
 import { describeShortages, mergeLines, planReservation } from '@/lib/domain/reservation-rules';
-import { loadOrderOrThrow, type StepHandler } from '../task-context';
+import type { StepHandler } from '../task-context';
 
-export const reserveInventory: StepHandler = async ({ tx, saga }) => {
-  const order = await loadOrderOrThrow(tx, saga.orderId);
+export const reserveInventory: StepHandler = async ({ tx, order }) => {
   const lines = mergeLines(order.medications);
   // Lock the stock rows in SKU order so two orders for the same SKUs queue instead of deadlocking;
   // the projection of the event below then raises `reserved` under the same locks.

@@ -1,0 +1,464 @@
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from '@/db/schema';
+import { percentile, progressBar, round, table } from './report';
+
+/**
+ * The dashboard at scale: a 30-day history of `sagas` sagas (a realistic mix of outcomes, ~9
+ * events each) loaded with set-based SQL, then the read paths the dashboard and the API use,
+ * timed over repeated calls. Calls that miss their target keep their EXPLAIN (ANALYZE) plans.
+ */
+export interface DashboardOptions {
+  url: string;
+  admin: postgres.Sql;
+  sagas: number;
+  reload: boolean;
+  repeat: number;
+  log: (m: string) => void;
+}
+
+export interface TimedCall {
+  name: string;
+  targetMs: number;
+  /** p50 or p95 is compared with the target (the issue states p95 for stats, a bound for pages). */
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+  calls: number;
+  met: boolean;
+  plans?: string[];
+}
+
+export interface DashboardResult {
+  sagas: number;
+  events: number;
+  loadSeconds: number | null;
+  calls: TimedCall[];
+  ok: boolean;
+}
+
+const DAYS = 30;
+const CHUNK = 50_000;
+
+// Ids are valid version-4 UUIDs (the API validates them), derived from the row number.
+
+/**
+ * Outcomes by share (per mille) and the events each leaves, in order, on the order (o) and saga
+ * (s) streams; offsets in ms after the start. The same paths as the engine, the same types.
+ */
+const PATHS: {
+  name: string;
+  perMille: number;
+  state: string;
+  failedStep: string | null;
+  done: boolean;
+  intervention?: boolean;
+  events: [string, string, number][];
+}[] = [
+  {
+    name: 'completed',
+    perMille: 790,
+    state: 'COMPLETED',
+    failedStep: null,
+    done: true,
+    events: [
+      ['o', 'order.created', 0],
+      ['s', 'order_fulfillment_saga.started', 0],
+      ['o', 'order.prescription_created', 20],
+      ['s', 'order_fulfillment_saga.state_changed', 20],
+      ['o', 'order.inventory_reserved', 40],
+      ['s', 'order_fulfillment_saga.state_changed', 40],
+      ['o', 'order.shipment_initiated', 60],
+      ['s', 'order_fulfillment_saga.state_changed', 60],
+      ['s', 'order_fulfillment_saga.completed', 60],
+    ],
+  },
+  {
+    name: 'prescription_failed',
+    perMille: 50,
+    state: 'CANCELLED',
+    failedStep: 'create-prescription',
+    done: true,
+    events: [
+      ['o', 'order.created', 0],
+      ['s', 'order_fulfillment_saga.started', 0],
+      ['o', 'order.prescription_failed', 20],
+      ['s', 'order_fulfillment_saga.state_changed', 20],
+      ['o', 'order.cancelled', 40],
+      ['s', 'order_fulfillment_saga.compensation_recorded', 40],
+      ['s', 'order_fulfillment_saga.state_changed', 40],
+      ['s', 'order_fulfillment_saga.failed', 40],
+    ],
+  },
+  {
+    name: 'inventory_failed',
+    perMille: 60,
+    state: 'CANCELLED',
+    failedStep: 'reserve-inventory',
+    done: true,
+    events: [
+      ['o', 'order.created', 0],
+      ['s', 'order_fulfillment_saga.started', 0],
+      ['o', 'order.prescription_created', 20],
+      ['s', 'order_fulfillment_saga.state_changed', 20],
+      ['o', 'order.inventory_reservation_failed', 40],
+      ['s', 'order_fulfillment_saga.state_changed', 40],
+      ['o', 'order.prescription_cancelled', 60],
+      ['s', 'order_fulfillment_saga.compensation_recorded', 60],
+      ['o', 'order.cancelled', 80],
+      ['s', 'order_fulfillment_saga.compensation_recorded', 80],
+      ['s', 'order_fulfillment_saga.state_changed', 80],
+      ['s', 'order_fulfillment_saga.failed', 80],
+    ],
+  },
+  {
+    name: 'shipment_failed',
+    perMille: 40,
+    state: 'CANCELLED',
+    failedStep: 'initiate-shipment',
+    done: true,
+    events: [
+      ['o', 'order.created', 0],
+      ['s', 'order_fulfillment_saga.started', 0],
+      ['o', 'order.prescription_created', 20],
+      ['s', 'order_fulfillment_saga.state_changed', 20],
+      ['o', 'order.inventory_reserved', 40],
+      ['s', 'order_fulfillment_saga.state_changed', 40],
+      ['o', 'order.shipment_initiation_failed', 60],
+      ['s', 'order_fulfillment_saga.state_changed', 60],
+      ['o', 'order.inventory_released', 80],
+      ['s', 'order_fulfillment_saga.compensation_recorded', 80],
+      ['o', 'order.prescription_cancelled', 100],
+      ['s', 'order_fulfillment_saga.compensation_recorded', 100],
+      ['o', 'order.cancelled', 120],
+      ['s', 'order_fulfillment_saga.compensation_recorded', 120],
+      ['s', 'order_fulfillment_saga.state_changed', 120],
+      ['s', 'order_fulfillment_saga.failed', 120],
+    ],
+  },
+  {
+    name: 'completed_after_retries',
+    perMille: 40,
+    state: 'COMPLETED',
+    failedStep: null,
+    done: true,
+    events: [
+      ['o', 'order.created', 0],
+      ['s', 'order_fulfillment_saga.started', 0],
+      ['o', 'order.prescription_created', 20],
+      ['s', 'order_fulfillment_saga.state_changed', 20],
+      ['o', 'order.inventory_reserved', 40],
+      ['s', 'order_fulfillment_saga.state_changed', 40],
+      ['s', 'order_fulfillment_saga.attempt_failed', 60],
+      ['s', 'order_fulfillment_saga.attempt_failed', 1100],
+      ['o', 'order.shipment_initiated', 3100],
+      ['s', 'order_fulfillment_saga.state_changed', 3100],
+      ['s', 'order_fulfillment_saga.completed', 3100],
+    ],
+  },
+  {
+    name: 'needs_intervention',
+    perMille: 20,
+    state: 'PENDING_SHIPMENT',
+    failedStep: null,
+    done: false,
+    intervention: true,
+    events: [
+      ['o', 'order.created', 0],
+      ['s', 'order_fulfillment_saga.started', 0],
+      ['o', 'order.prescription_created', 20],
+      ['s', 'order_fulfillment_saga.state_changed', 20],
+      ['o', 'order.inventory_reserved', 40],
+      ['s', 'order_fulfillment_saga.state_changed', 40],
+      ['s', 'order_fulfillment_saga.attempt_failed', 60],
+      ['s', 'order_fulfillment_saga.attempt_failed', 1100],
+      ['s', 'order_fulfillment_saga.intervention_required', 3100],
+    ],
+  },
+];
+
+const STEPS_DONE: Record<string, string[]> = {
+  completed: ['create-order', 'create-prescription', 'reserve-inventory', 'initiate-shipment'],
+  completed_after_retries: [
+    'create-order',
+    'create-prescription',
+    'reserve-inventory',
+    'initiate-shipment',
+  ],
+  prescription_failed: ['create-order'],
+  inventory_failed: ['create-order', 'create-prescription'],
+  shipment_failed: ['create-order', 'create-prescription', 'reserve-inventory'],
+  needs_intervention: ['create-order', 'create-prescription', 'reserve-inventory'],
+};
+const COMPENSATIONS: Record<string, string[]> = {
+  prescription_failed: ['cancel-order'],
+  inventory_failed: ['cancel-prescription', 'cancel-order'],
+  shipment_failed: ['release-inventory', 'cancel-prescription', 'cancel-order'],
+};
+
+const lit = (s: string | null) => (s === null ? 'null' : `'${s.replace(/'/g, "''")}'`);
+const arr = (xs: string[]) => `array[${xs.map(lit).join(', ')}]::text[]`;
+
+export async function loadHistory(
+  sql: postgres.Sql,
+  sagas: number,
+  log: (m: string) => void,
+): Promise<number> {
+  const started = performance.now();
+  await sql.unsafe(`
+    truncate events, order_fulfillment_sagas, orders, prescriptions, inventory_reservations, shipments, worker_heartbeats,
+      saga_stats_hourly, signal_event_stats_hourly;
+    delete from graphile_worker._private_jobs;
+    drop table if exists bench_paths;
+    create unlogged table bench_paths (path int, lo int, hi int, state text, failed_step text, done boolean, intervention boolean,
+      steps text[], compensations text[]);
+    drop table if exists bench_path_events;
+    create unlogged table bench_path_events (path int, seq int, stream text, version int, type text, offset_ms int);
+  `);
+  let lo = 0;
+  for (const [p, path] of PATHS.entries()) {
+    await sql.unsafe(`insert into bench_paths values (${p}, ${lo}, ${lo + path.perMille}, ${lit(path.state)}, ${lit(path.failedStep)},
+      ${path.done}, ${!!path.intervention}, ${arr(STEPS_DONE[path.name]!)}, ${arr(COMPENSATIONS[path.name] ?? [])})`);
+    lo += path.perMille;
+    const versions = { o: 0, s: 0 };
+    const rows = path.events.map(
+      ([stream, type, offset], seq) =>
+        `(${p}, ${seq}, '${stream}', ${++versions[stream as 'o' | 's']}, ${lit(type)}, ${offset})`,
+    );
+    await sql.unsafe(`insert into bench_path_events values ${rows.join(', ')}`);
+  }
+
+  // Secondary indexes are built once at the end (far faster than maintaining them row by row).
+  const indexes = await sql<{ name: string; def: string }[]>`
+    select i.indexname as name, i.indexdef as def from pg_indexes i
+    where i.schemaname = 'public' and i.tablename in ('events', 'order_fulfillment_sagas', 'orders')
+      and not exists (select 1 from pg_constraint c where c.conname = i.indexname)`;
+  for (const ix of indexes) await sql.unsafe(`drop index if exists "${ix.name}"`);
+
+  await sql.unsafe(`set synchronous_commit = off`); // bench data; a crash mid-load just means load again
+  const bar = progressBar('loading sagas', sagas);
+  const seconds = DAYS * 86_400;
+  for (let from = 1; from <= sagas; from += CHUNK) {
+    const to = Math.min(sagas, from + CHUNK - 1);
+    // One transaction per chunk. The stats rollups' row triggers are off in it (replica role,
+    // this transaction only): they are rebuilt set-based once at the end.
+    await sql.unsafe(`
+      set local session_replication_role = replica;
+      create temp table chunk on commit drop as
+      select g as i,
+        overlay(overlay(md5('bench-saga-' || g) placing '4' from 13) placing '8' from 17)::uuid as saga_id,
+        'ORD-' || overlay(overlay(md5('bench-order-' || g) placing '4' from 13) placing 'a' from 17)::uuid as order_id,
+        'PAT-' || (1000 + (hashint4(g * 7) & 65535) % 20000) as patient_id,
+        now() - make_interval(secs => ${seconds} * (1 - g::float8 / ${sagas})) as started_at,
+        (select path from bench_paths where (hashint4(g) & 2147483647) % 1000 >= lo and (hashint4(g) & 2147483647) % 1000 < hi) as path,
+        0.05 + ((hashint4(g * 13) & 1023) / 1023.0) * 0.4 as work_seconds
+      from generate_series(${from}, ${to}) g;
+      insert into order_fulfillment_sagas (saga_id, order_id, patient_id, state, current_task, completed_steps, compensations_done,
+        failed_step, failure_reason, needs_intervention, intervention_reason, intervention_since, attempts, last_error,
+        started_at, updated_at, completed_at, version, order_version, last_position)
+      select c.saga_id, c.order_id, c.patient_id, p.state,
+        case when p.done then null else 'initiate-shipment' end,
+        p.steps, p.compensations, p.failed_step,
+        case when p.failed_step is null then null else p.failed_step || ' failed' end,
+        p.intervention, case when p.intervention then 'initiate-shipment failed after 3 attempts' end,
+        case when p.intervention then c.started_at + interval '3.1 s' end,
+        case when p.intervention then 3 else 0 end,
+        case when p.intervention then 'carrier gateway timeout (504)' end,
+        c.started_at,
+        c.started_at + make_interval(secs => c.work_seconds + e.last_ms / 1000.0),
+        case when p.done then c.started_at + make_interval(secs => c.work_seconds + e.last_ms / 1000.0) end,
+        e.saga_versions, e.order_versions, 0
+      from chunk c join bench_paths p on p.path = c.path
+      join lateral (select max(offset_ms) as last_ms, count(*) filter (where stream = 's') as saga_versions,
+        count(*) filter (where stream = 'o') as order_versions from bench_path_events pe where pe.path = c.path) e on true;
+      insert into orders (order_id, saga_id, patient_id, prescriber_id, medications, shipping_address, status, created_at, cancelled_at)
+      select c.order_id, c.saga_id, c.patient_id, 'PR-' || (2000 + c.i % 300),
+        jsonb_build_array(jsonb_build_object('sku', 'AMOX-500', 'quantity', 1 + c.i % 3)),
+        jsonb_build_object('line1', (1 + c.i % 200) || ' Canal Street', 'city', 'Amsterdam', 'postalCode', '1011AB', 'country', 'NL'),
+        case when p.state = 'CANCELLED' then 'cancelled' else 'created' end, c.started_at,
+        case when p.state = 'CANCELLED' then c.started_at + interval '0.2 s' end
+      from chunk c join bench_paths p on p.path = c.path;
+      insert into events (stream_id, version, type, payload, metadata, idempotency_key, recorded_at)
+      select case pe.stream when 's' then 'order_fulfillment_saga-' || c.saga_id else 'order-' || c.order_id end,
+        pe.version, pe.type,
+        jsonb_build_object('orderId', c.order_id, 'sagaId', c.saga_id),
+        jsonb_build_object('correlationId', c.saga_id, 'causationId', null, 'idempotencyKey', null, 'actor', null),
+        c.saga_id || ':' || pe.seq,
+        c.started_at + make_interval(secs => pe.offset_ms / 1000.0 + c.work_seconds * pe.seq / 10)
+      from chunk c join bench_path_events pe on pe.path = c.path
+      order by c.i, pe.seq;
+    `);
+    bar.update(to);
+  }
+  bar.done();
+  for (const [k, ix] of indexes.entries()) {
+    log(`building index ${k + 1}/${indexes.length}: ${ix.name}`);
+    await sql.unsafe(`set maintenance_work_mem = '512MB'`);
+    await sql.unsafe(ix.def);
+  }
+  log('stats rollups');
+  await sql.unsafe('select rebuild_stats_rollups()');
+  log('vacuum analyze');
+  await sql.unsafe(
+    'vacuum analyze events, order_fulfillment_sagas, orders, saga_stats_hourly, signal_event_stats_hourly',
+  );
+  await sql.unsafe('drop table bench_paths; drop table bench_path_events');
+  return (performance.now() - started) / 1000;
+}
+
+export async function runDashboardBench(o: DashboardOptions): Promise<DashboardResult> {
+  const [have] = await o.admin<
+    { n: number }[]
+  >`select count(*)::int as n from order_fulfillment_sagas`;
+  let loadSeconds: number | null = null;
+  if (o.reload || have!.n !== o.sagas) {
+    o.log(
+      `loading ${o.sagas.toLocaleString('en')} sagas over ${DAYS} days (found ${have!.n.toLocaleString('en')})`,
+    );
+    loadSeconds = await loadHistory(o.admin, o.sagas, o.log);
+    o.log(`loaded in ${round(loadSeconds)} s`);
+  } else {
+    o.log(
+      `reusing the ${have!.n.toLocaleString('en')} sagas already loaded (--reload to load again)`,
+    );
+  }
+  const [counts] = await o.admin<{ sagas: number; events: number }[]>`
+    select (select count(*)::int from order_fulfillment_sagas) as sagas, (select count(*)::int from events) as events`;
+  const total = counts!.sagas;
+
+  // The API's own query functions, on a client that records the SQL they send (for EXPLAIN).
+  const captured: { query: string; params: unknown[] }[] = [];
+  const client = postgres(o.url, {
+    max: 2,
+    onnotice: () => {},
+    debug: (_conn, query, params) => captured.push({ query, params: params as unknown[] }),
+  });
+  const db = drizzle(client, { schema });
+  const sagasModule = await import('@/db/queries/sagas').catch(() => null);
+  const statsModule = await import('@/db/queries/stats').catch(() => null);
+  const calls: TimedCall[] = [];
+  try {
+    if (!sagasModule || !statsModule) {
+      o.log('db/queries/sagas.ts or db/queries/stats.ts is missing: nothing to time yet');
+      return { sagas: total, events: counts!.events, loadSeconds, calls, ok: false };
+    }
+    const { listSagas, getSagaDetail, sagaListQuerySchema } = sagasModule;
+    const { getStats } = statsModule;
+    const samples = await o.admin<{ saga_id: string; order_id: string }[]>`
+      select saga_id, order_id from order_fulfillment_sagas tablesample system (1) limit ${Math.max(o.repeat, 10)}`;
+    const pick = (i: number) => samples[i % samples.length]!;
+    const [deep] = await o.admin<{ at: string; id: string }[]>`
+      select started_at::text as at, saga_id::text as id from order_fulfillment_sagas
+      order by started_at desc, saga_id desc offset ${Math.floor(total / 2)} limit 1`;
+    const deepCursor = Buffer.from(JSON.stringify([deep!.at, deep!.id])).toString('base64url');
+    const q = (raw: Record<string, string>) => sagaListQuerySchema.parse(raw);
+
+    const paths: { name: string; targetMs: number; run: (i: number) => Promise<unknown> }[] = [
+      ...(['1h', '24h', '7d', 'all'] as const).map((w) => ({
+        name: `GET /api/stats?window=${w}`,
+        targetMs: 200,
+        run: () => getStats(db, w),
+      })),
+      { name: 'GET /api/sagas (first page)', targetMs: 50, run: () => listSagas(db, q({})) },
+      {
+        name: 'GET /api/sagas (page deep in the cursor chain)',
+        targetMs: 50,
+        run: () => listSagas(db, q({ cursor: deepCursor })),
+      },
+      {
+        name: 'GET /api/sagas?state=CANCELLED',
+        targetMs: 50,
+        run: () => listSagas(db, q({ state: 'CANCELLED' })),
+      },
+      {
+        name: 'GET /api/sagas?needsIntervention=true',
+        targetMs: 50,
+        run: () => listSagas(db, q({ needsIntervention: 'true' })),
+      },
+      {
+        name: 'GET /api/sagas?q=<order id>',
+        targetMs: 50,
+        run: (i) => listSagas(db, q({ q: pick(i).order_id })),
+      },
+      {
+        name: 'GET /api/sagas/:id (detail)',
+        targetMs: 30,
+        run: (i) => getSagaDetail(db, pick(i).saga_id),
+      },
+    ];
+    const bar = progressBar('timing read paths', paths.length * o.repeat);
+    let done = 0;
+    for (const path of paths) {
+      await path.run(0); // warm: plan caches, the first page of each index
+      const times: number[] = [];
+      for (let i = 0; i < o.repeat; i++) {
+        const t0 = performance.now();
+        await path.run(i + 1);
+        times.push(performance.now() - t0);
+        bar.update(++done);
+      }
+      times.sort((a, b) => a - b);
+      const p95 = percentile(times, 95);
+      const call: TimedCall = {
+        name: path.name,
+        targetMs: path.targetMs,
+        p50Ms: round(percentile(times, 50)),
+        p95Ms: round(p95),
+        maxMs: round(times[times.length - 1]!),
+        calls: times.length,
+        met: p95 <= path.targetMs,
+      };
+      if (!call.met) {
+        captured.length = 0;
+        await path.run(0);
+        const queries = [...captured];
+        call.plans = [];
+        for (const c of queries) {
+          if (!/^\s*(select|with)/i.test(c.query)) continue;
+          const plan = await client.unsafe<{ 'QUERY PLAN': string }[]>(
+            `explain (analyze, buffers) ${c.query}`,
+            c.params as never[],
+          );
+          call.plans.push(`${c.query.trim()}\n${plan.map((r) => r['QUERY PLAN']).join('\n')}`);
+        }
+      }
+      calls.push(call);
+    }
+    bar.done();
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+  return {
+    sagas: total,
+    events: counts!.events,
+    loadSeconds: loadSeconds === null ? null : round(loadSeconds),
+    calls,
+    ok: calls.length > 0 && calls.every((c) => c.met),
+  };
+}
+
+export function printDashboard(r: DashboardResult): void {
+  console.log(
+    `\nDashboard read paths — ${r.sagas.toLocaleString('en')} sagas, ${r.events.toLocaleString('en')} events over ${DAYS} days${r.loadSeconds ? ` (loaded in ${r.loadSeconds} s)` : ''}\n`,
+  );
+  console.log(
+    table(
+      ['call', 'calls', 'p50 ms', 'p95 ms', 'max ms', 'target ms', 'met'],
+      r.calls.map((c) => [
+        c.name,
+        c.calls,
+        c.p50Ms,
+        c.p95Ms,
+        c.maxMs,
+        `≤ ${c.targetMs}`,
+        c.met ? 'yes' : 'NO',
+      ]),
+    ),
+  );
+  for (const c of r.calls.filter((x) => x.plans?.length)) {
+    console.log(
+      `\n--- EXPLAIN (ANALYZE, BUFFERS) for ${c.name} (p95 ${c.p95Ms} ms > ${c.targetMs} ms)`,
+    );
+    for (const p of c.plans!) console.log(`${p}\n`);
+  }
+}

@@ -1,0 +1,355 @@
+import os from 'node:os';
+import type postgres from 'postgres';
+import { connect } from '@/db/client';
+import { createOrder } from '@/lib/commands/create-order';
+import { CpuMeter, postmasterPid } from './cpu';
+import { isDurable, resetForRun } from './database';
+import { runFloor } from './floor';
+import { makeOrders, type BenchOrder, type Outcome } from './orders';
+import { progressBar as bar_, round, summarize } from './report';
+import { verifyRun, type Correctness } from './verify';
+import { startWorkers } from './workers';
+
+export interface SagaBenchOptions {
+  url: string;
+  admin: postgres.Sql;
+  settings: Record<string, string>;
+  dataDirectory: string;
+  sagas: number;
+  /** Worker process counts to drain with; [1, 2] gives the scale-out ratio. */
+  workerCounts: number[];
+  /** WORKER_CONCURRENCY for each worker process; undefined: the app default. */
+  concurrency?: number;
+  mix: boolean;
+  floor: boolean;
+  drain: boolean;
+  /** Offered sagas per second for the latency run; 0 skips it. */
+  rate: number;
+  rateSeconds: number;
+  floorConcurrency: number;
+  /** Extra environment for the worker processes. */
+  workerEnv?: Record<string, string>;
+  log: (m: string) => void;
+  /** Progress bars on stderr (default true). */
+  progress?: boolean;
+}
+
+export interface RunResult {
+  mode: 'floor' | 'drain' | 'rate';
+  workers: number;
+  concurrency: number | null;
+  sagas: number;
+  seconds: number;
+  sagasPerSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  cpuMsPerSaga: number;
+  cpuMs: Record<string, number>;
+  peakWorkerRssMb: number | null;
+  offeredPerSecond?: number;
+  correctness: Correctness;
+}
+
+export interface SagaBenchResult {
+  machine: Record<string, unknown>;
+  floor: RunResult | null;
+  drains: RunResult[];
+  rate: RunResult | null;
+  sagasPerSecond: number | null;
+  floorSagasPerSecond: number | null;
+  ratioToFloor: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  cpuMsPerSaga: number | null;
+  scaleOut: { workers: number; ratio: number } | null;
+  headlineWorkers: number | null;
+  correct: boolean;
+}
+
+const settledSql = (sql: postgres.Sql, prefix: string) => sql<
+  { total: number; open: number; stuck: number }[]
+>`
+  select count(*)::int as total,
+    count(*) filter (where state not in ('COMPLETED', 'CANCELLED') and not needs_intervention)::int as open,
+    count(*) filter (where needs_intervention)::int as stuck
+  from order_fulfillment_sagas where order_id like ${`${prefix}%`}`;
+
+/** Throughput and latency from the saga rows themselves (database clock, start to finish). */
+async function timingsFromRows(sql: postgres.Sql, prefix: string) {
+  const rows = await sql<{ ms: number }[]>`
+    select extract(epoch from (completed_at - started_at)) * 1000 as ms
+    from order_fulfillment_sagas where order_id like ${`${prefix}%`} and state = 'COMPLETED'`;
+  const [span] = await sql<{ seconds: number; n: number }[]>`
+    select extract(epoch from (max(coalesce(completed_at, updated_at)) - min(started_at)))::float8 as seconds, count(*)::int as n
+    from order_fulfillment_sagas where order_id like ${`${prefix}%`}`;
+  return { latencies: rows.map((r) => Number(r.ms)), seconds: Number(span!.seconds), n: span!.n };
+}
+
+export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult> {
+  quiet = o.progress === false;
+  const pgPid = postmasterPid(o.dataDirectory);
+  if (!pgPid) o.log('PostgreSQL runs elsewhere (not readable under /proc): its CPU is not counted');
+  if (!isDurable(o.settings))
+    o.log(
+      `WARNING: not durable (fsync=${o.settings.fsync}, synchronous_commit=${o.settings.synchronous_commit})`,
+    );
+  const app = connect(o.url, 8);
+  const result: SagaBenchResult = {
+    machine: machine(o.settings),
+    floor: null,
+    drains: [],
+    rate: null,
+    sagasPerSecond: null,
+    floorSagasPerSecond: null,
+    ratioToFloor: null,
+    p50Ms: null,
+    p95Ms: null,
+    p99Ms: null,
+    cpuMsPerSaga: null,
+    scaleOut: null,
+    headlineWorkers: null,
+    correct: true,
+  };
+  try {
+    if (o.floor) {
+      await resetForRun(o.admin);
+      const orders = makeOrders(o.sagas, { mix: false, prefix: 'FLOOR', seed: 7 });
+      const bar = progressBar(`floor   (${o.floorConcurrency} in flight)`, orders.length);
+      const client = process.cpuUsage();
+      const meter = new CpuMeter({ postgres: () => (pgPid ? [pgPid] : []) });
+      const sql = (await import('postgres')).default(o.url, {
+        max: o.floorConcurrency,
+        onnotice: () => {},
+      });
+      meter.begin();
+      await runFloor(sql, orders, o.floorConcurrency, (n) => bar.update(n));
+      const cpu = { ...meter.end(), client: cpuMs(process.cpuUsage(client)) };
+      await sql.end({ timeout: 5 });
+      const t = await timingsFromRows(o.admin, 'FLOOR');
+      const expected = new Map(
+        orders.map((x) => [`${x.input.orderId}-floor`, 'completed' as Outcome]),
+      );
+      const correctness = await verifyRun(o.admin, expected);
+      result.floor = toResult(
+        'floor',
+        0,
+        o.floorConcurrency,
+        t,
+        cpu,
+        ['postgres'],
+        null,
+        correctness,
+      );
+      bar.done(`${round(result.floor.sagasPerSecond)} sagas/s`);
+    }
+
+    if (o.drain) {
+      for (const workers of o.workerCounts) {
+        await resetForRun(o.admin);
+        const prefix = `DRAIN${workers}`;
+        const orders = makeOrders(o.sagas, { mix: o.mix, prefix, seed: 11 });
+        const run = await runWithWorkers(
+          o,
+          app.db,
+          pgPid,
+          workers,
+          prefix,
+          orders,
+          async (create) => {
+            // Everything at once: a few concurrent creators, as fast as createOrder goes.
+            let next = 0;
+            const lane = async () => {
+              for (let i = next++; i < orders.length; i = next++) await create(orders[i]!);
+            };
+            await Promise.all(Array.from({ length: 4 }, lane));
+          },
+        );
+        result.drains.push({ ...run, mode: 'drain' });
+      }
+    }
+
+    if (o.rate > 0) {
+      await resetForRun(o.admin);
+      const prefix = 'RATE';
+      const orders = makeOrders(Math.max(1, Math.round(o.rate * o.rateSeconds)), {
+        mix: o.mix,
+        prefix,
+        seed: 13,
+      });
+      const workers = o.workerCounts[0] ?? 1;
+      const run = await runWithWorkers(
+        o,
+        app.db,
+        pgPid,
+        workers,
+        prefix,
+        orders,
+        async (create) => {
+          // Open loop: each order starts at its scheduled time, whether or not earlier ones finished.
+          const start = performance.now();
+          const pending: Promise<void>[] = [];
+          for (let i = 0; i < orders.length; i++) {
+            const wait = start + (i * 1000) / o.rate - performance.now();
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+            pending.push(create(orders[i]!));
+          }
+          await Promise.all(pending);
+        },
+      );
+      result.rate = { ...run, mode: 'rate', offeredPerSecond: o.rate };
+    }
+  } finally {
+    await app.sql.end({ timeout: 5 });
+  }
+
+  const best = [...result.drains].sort((a, b) => b.sagasPerSecond - a.sagasPerSecond)[0];
+  if (best) {
+    result.sagasPerSecond = best.sagasPerSecond;
+    result.cpuMsPerSaga = best.cpuMsPerSaga;
+    result.headlineWorkers = best.workers;
+  }
+  if (result.floor) result.floorSagasPerSecond = result.floor.sagasPerSecond;
+  if (best && result.floor)
+    result.ratioToFloor = round(best.sagasPerSecond / result.floor.sagasPerSecond, 3);
+  const latency = result.rate ?? best;
+  if (latency)
+    Object.assign(result, { p50Ms: latency.p50Ms, p95Ms: latency.p95Ms, p99Ms: latency.p99Ms });
+  const one = result.drains.find((d) => d.workers === 1);
+  const more = result.drains.filter((d) => d.workers > 1).sort((a, b) => b.workers - a.workers)[0];
+  if (one && more)
+    result.scaleOut = {
+      workers: more.workers,
+      ratio: round(more.sagasPerSecond / one.sagasPerSecond, 3),
+    };
+  result.correct = [result.floor, ...result.drains, result.rate].every(
+    (r) => !r || r.correctness.ok,
+  );
+  return result;
+}
+
+let quiet = false;
+const progressBar = (label: string, total: number) =>
+  quiet ? { update: () => {}, done: () => {} } : bar_(label, total);
+
+type Creator = (order: BenchOrder) => Promise<void>;
+
+async function runWithWorkers(
+  o: SagaBenchOptions,
+  db: ReturnType<typeof connect>['db'],
+  pgPid: number | undefined,
+  workers: number,
+  prefix: string,
+  orders: BenchOrder[],
+  offer: (create: Creator) => Promise<void>,
+): Promise<RunResult> {
+  const env: Record<string, string> = { DATABASE_URL: o.url, ...(o.workerEnv ?? {}) };
+  if (o.concurrency) env.WORKER_CONCURRENCY = String(o.concurrency);
+  const procs = await startWorkers(o.admin, workers, env);
+  const label = prefix.startsWith('RATE')
+    ? `rate    (${o.rate}/s, ${workers} worker${workers > 1 ? 's' : ''})`
+    : `drain   (${workers} worker${workers > 1 ? 's' : ''})`;
+  const bar = progressBar(label, orders.length);
+  const meter = new CpuMeter({ workers: procs.pids, postgres: () => (pgPid ? [pgPid] : []) });
+  const client = process.cpuUsage();
+  let created = 0;
+  let failedCreates = 0;
+  meter.begin();
+  let finished = false;
+  const offering = offer(async (order) => {
+    try {
+      await createOrder(db, order.input);
+      created++;
+    } catch (err) {
+      failedCreates++;
+      o.log(`createOrder failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }).finally(() => (finished = true));
+  let cpu: Record<string, number>;
+  try {
+    const deadline = () => Date.now() + 120_000;
+    let stallDeadline = deadline();
+    let lastDone = -1;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 200));
+      procs.sample();
+      const [s] = await settledSql(o.admin, prefix);
+      const done = s!.total - s!.open;
+      bar.update(done, `created ${created}${s!.stuck ? `, ${s!.stuck} need intervention` : ''}`);
+      if (finished && s!.open === 0 && s!.total >= created) break;
+      if (done !== lastDone) {
+        lastDone = done;
+        stallDeadline = deadline();
+      } else if (Date.now() > stallDeadline) {
+        throw new Error(`no progress for 120 s (${done}/${orders.length} settled)`);
+      }
+    }
+    cpu = { ...meter.end(), client: cpuMs(process.cpuUsage(client)) };
+    await offering;
+  } finally {
+    await procs.stop();
+  }
+  const t = await timingsFromRows(o.admin, prefix);
+  const expected = new Map(orders.map((x) => [x.input.orderId!, x.outcome]));
+  const correctness = await verifyRun(o.admin, expected);
+  if (failedCreates > 0) correctness.problems.push(`${failedCreates} createOrder calls failed`);
+  correctness.ok = correctness.problems.length === 0;
+  const run = toResult(
+    'drain',
+    workers,
+    o.concurrency ?? null,
+    t,
+    cpu,
+    ['workers', 'postgres'],
+    procs.peakRssMb(),
+    correctness,
+  );
+  bar.done(`${round(run.sagasPerSecond)} sagas/s, p50 ${run.p50Ms} ms`);
+  return run;
+}
+
+function toResult(
+  mode: RunResult['mode'],
+  workers: number,
+  concurrency: number | null,
+  t: { latencies: number[]; seconds: number; n: number },
+  cpu: Record<string, number>,
+  counted: string[],
+  peakRss: number | null,
+  correctness: Correctness,
+): RunResult {
+  const counts = counted.reduce((sum, k) => sum + (cpu[k] ?? 0), 0);
+  return {
+    mode,
+    workers,
+    concurrency,
+    sagas: t.n,
+    seconds: round(t.seconds, 2),
+    sagasPerSecond: round(t.n / t.seconds),
+    ...summarize(t.latencies),
+    cpuMsPerSaga: round(counts / Math.max(1, t.n), 2),
+    cpuMs: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(v)])),
+    peakWorkerRssMb: peakRss === null ? null : Math.round(peakRss),
+    correctness,
+  };
+}
+
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
+function machine(settings: Record<string, string>) {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    postgres: settings.server_version,
+    fsync: settings.fsync,
+    synchronousCommit: settings.synchronous_commit,
+    walSyncMethod: settings.wal_sync_method,
+    sharedBuffers: settings.shared_buffers,
+  };
+}

@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type postgres from 'postgres';
+import { projectRoot } from '@/db/embedded';
+
+/**
+ * Real worker processes (`node --import tsx jobs/worker.ts`), as `npm run worker` runs them.
+ * Ready when each has written its heartbeat row (the worker does that before it logs "started").
+ */
+export interface WorkerProcesses {
+  pids: () => number[];
+  stop: () => Promise<void>;
+  /** Peak RSS (MiB) seen by sample(); call sample() periodically. */
+  sample: () => void;
+  peakRssMb: () => number;
+}
+
+export async function startWorkers(
+  sql: postgres.Sql,
+  count: number,
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<WorkerProcesses> {
+  const children: ChildProcess[] = [];
+  const stderr: string[] = [];
+  const [before] = await sql<{ n: number }[]>`select count(*)::int as n from worker_heartbeats`;
+  for (let i = 0; i < count; i++) {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(projectRoot, 'jobs', 'worker.ts')],
+      {
+        cwd: projectRoot,
+        env: { ...process.env, LOG_LEVEL: 'warn', RXSAGA_PROCESS: `bench-worker-${i + 1}`, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const keep = (chunk: Buffer) => {
+      stderr.push(chunk.toString());
+      if (stderr.length > 50) stderr.shift();
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    children.push(child);
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from worker_heartbeats`;
+    if (row!.n - before!.n >= count) break;
+    const dead = children.find((c) => c.exitCode !== null);
+    if (dead || Date.now() > deadline) {
+      for (const c of children) c.kill('SIGKILL');
+      throw new Error(
+        `worker process ${dead ? `exited (${dead.exitCode})` : 'did not start in time'}:\n${stderr.join('')}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  let peak = 0;
+  const rssMb = (pid: number) => {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    } catch {
+      return 0;
+    }
+  };
+  return {
+    pids: () => children.flatMap((c) => (c.pid && c.exitCode === null ? [c.pid] : [])),
+    sample: () => {
+      for (const c of children) if (c.pid) peak = Math.max(peak, rssMb(c.pid));
+    },
+    peakRssMb: () => peak,
+    stop: async () => {
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.exitCode !== null || c.signalCode !== null) return resolve();
+              const timer = setTimeout(() => c.kill('SIGKILL'), 20_000);
+              c.once('exit', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              c.kill('SIGTERM');
+            }),
+        ),
+      );
+    },
+  };
+}
