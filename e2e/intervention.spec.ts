@@ -39,7 +39,9 @@ test('a saga stuck on the carrier (00504) is retried, then cancelled in bulk, wi
   await expect(page.getByRole('row', { name: new RegExp(orderId) })).toHaveCount(0);
 
   await page.goto(`/sagas/${sagaId}`);
-  await expect(page.getByText('CANCELLED', { exact: true })).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByRole('main').getByText('CANCELLED', { exact: true })).toBeVisible({
+    timeout: 15_000,
+  });
   await expect(
     timeline.locator('[data-event-type="order_fulfillment_saga.cancel_requested"]'),
   ).toContainText('Irene Ops: “Customer asked to cancel the order”');
