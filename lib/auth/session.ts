@@ -38,11 +38,14 @@ export const signInInputSchema = z.object({
 export type SignInInput = z.infer<typeof signInInputSchema>;
 
 async function sessionOptions(): Promise<SessionOptions | null> {
+  // Read the request first, whatever the configuration: it is what makes every page that asks
+  // for the session render per request. A build without the secret in its environment would
+  // otherwise prerender the dashboard as a fixed redirect to sign-in.
+  const h = await headers();
   const secret = getEnv().RXSAGA_SESSION_SECRET;
   if (!secret) return null;
   // Secure cookies only over HTTPS (directly or behind a proxy that says so): a browser drops a
   // Secure cookie set over plain http://127.0.0.1, which would make local sign-in impossible.
-  const h = await headers();
   const secure = (h.get('x-forwarded-proto') ?? '').split(',')[0]?.trim() === 'https';
   return {
     cookieName: SESSION_COOKIE,
