@@ -13,15 +13,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MARK = '/* rxsaga-patch: nextWrite-null-socket v2 */';
+const MARK = '/* rxsaga-patch: nextWrite-null-socket v3 */';
 
 const replacements = [
   [
     '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)',
     // A query written after the socket closed (a transaction carrying on after its backend was
     // terminated) would otherwise wait for an answer for ever: fail it, and anything queued behind
-    // it, as closed() does; the pool reconnects this connection when it is next used.
-    `  function nextWrite(fn) {\n    ${MARK}\n    if (!socket) {\n      chunk = nextWriteTimer = null\n      error(Errors.connection('CONNECTION_CLOSED', options))\n      return false\n    }\n    const x = socket.write(chunk, fn)`,
+    // it, as closed() does, and forget it: left as the active query, the reconnect's first
+    // ReadyForQuery would be taken as its answer and the next query would get another's result.
+    // The pool reconnects this connection when it is next used.
+    `  function nextWrite(fn) {\n    ${MARK}\n    if (!socket) {\n      chunk = nextWriteTimer = null\n      error(Errors.connection('CONNECTION_CLOSED', options))\n      query = null\n      return false\n    }\n    const x = socket.write(chunk, fn)`,
   ],
   // terminate() and closed(): cancel AND reset the pending write, so the next one is scheduled.
   ['    clearImmediate(nextWriteTimer)\n    if (socket) {', '    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null\n    if (socket) {'],
