@@ -31,7 +31,7 @@ test('a viewer sees no retry or cancel buttons, and patient ids masked', async (
   await expect(page.getByRole('button', { name: 'Retry' })).toHaveCount(0);
   await expect(page.getByRole('button', { name: /cancel/i })).toHaveCount(0);
   await expect(page.getByText(patientId)).toHaveCount(0);
-  await expect(page.getByText(/Patient PAT-\*\*\*\*/)).toBeVisible();
+  await expect(page.getByRole('main').getByText(/Patient PAT-\*\*\*\*/)).toBeVisible();
 
   await page.goto('/interventions');
   await expect(page.getByRole('link', { name: /ORD-/ }).first()).toBeVisible();

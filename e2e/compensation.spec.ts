@@ -9,7 +9,9 @@ test('a shipment the carrier rejects (00000) unwinds in reverse order, shown as 
   const { sagaId } = await placeOrder(request, { postalCode: '00000' });
   await page.goto(`/sagas/${sagaId}`);
 
-  await expect(page.getByText('CANCELLED', { exact: true })).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByRole('main').getByText('CANCELLED', { exact: true })).toBeVisible({
+    timeout: 15_000,
+  });
   await expect(page.locator('[data-step="initiate-shipment"]')).toContainText('Failed');
   const unwind = page
     .getByRole('list', { name: 'Compensations (newest first)' })

@@ -9,7 +9,9 @@ test('a saga stuck on the carrier (00504) is retried, then cancelled in bulk, wi
   const { sagaId, orderId } = await placeOrder(request, { postalCode: '00504' });
   await signIn(page, 'operator', 'Irene Ops');
   await page.goto(`/sagas/${sagaId}`);
-  await expect(page.getByText('Needs intervention', { exact: true }).first()).toBeVisible({
+  await expect(
+    page.getByRole('main').getByText('Needs intervention', { exact: true }).first(),
+  ).toBeVisible({
     timeout: 20_000,
   });
   await expect(page.locator('[data-step="initiate-shipment"]')).toContainText('Stuck');

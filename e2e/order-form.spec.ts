@@ -43,7 +43,9 @@ test('an order placed in the form runs live to COMPLETED on its page, without a 
   page.on('load', () => (reloaded = true));
 
   await expect(page.getByText('Live', { exact: true })).toBeVisible();
-  await expect(page.getByText('COMPLETED', { exact: true })).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByRole('main').getByText('COMPLETED', { exact: true })).toBeVisible({
+    timeout: 15_000,
+  });
   const steps = page.getByRole('list', { name: 'Steps' }).getByRole('listitem');
   await expect(steps).toHaveText([
     /Order created/,

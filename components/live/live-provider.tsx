@@ -44,7 +44,6 @@ function EventStream({ children }: { children: ReactNode }) {
     let listTimer: ReturnType<typeof setTimeout> | null = null;
     let lastListRefresh = 0;
     let backoff = 1000;
-    let connectedBefore = false;
     let stopped = false;
 
     const refreshLists = () => {
@@ -65,8 +64,9 @@ function EventStream({ children }: { children: ReactNode }) {
       source.addEventListener(SSE_READY, () => {
         backoff = 1000;
         setStatus('live');
-        if (connectedBefore) void queryClient.invalidateQueries();
-        connectedBefore = true;
+        // Also on the first connect: what changed between the server render and this
+        // subscription was never pushed, and would otherwise wait for the next poll.
+        void queryClient.invalidateQueries();
       });
       source.addEventListener(SSE_CHANGES, (message: MessageEvent<string>) => {
         const parsed = liveBatchSchema.safeParse(JSON.parse(message.data));
