@@ -26,12 +26,6 @@ export class TransientError extends Error {
   override name = 'TransientError';
 }
 
-export async function loadOrderOrThrow(tx: Tx, orderId: string) {
-  const [order] = await tx.select().from(orders).where(eq(orders.orderId, orderId));
-  if (!order) throw new Error(`order ${orderId} has no row: projection out of step with events`);
-  return order;
-}
-
 /** The order of a saga (orders.saga_id is unique), or null. */
 export async function loadOrderOfSaga(tx: Tx, sagaId: string): Promise<OrderRow | null> {
   const [order] = await tx.select().from(orders).where(eq(orders.sagaId, sagaId));
