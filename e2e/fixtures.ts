@@ -10,7 +10,7 @@ import { expect, type APIRequestContext, type Page } from '@playwright/test';
 
 export const OPERATOR_PASSWORD = process.env.RXSAGA_ADMIN_PASSWORD ?? '';
 export const VIEWER_PASSWORD = process.env.RXSAGA_VIEWER_PASSWORD ?? '';
-const API_TOKEN = process.env.RXSAGA_API_TOKEN ?? '';
+export const API_TOKEN = process.env.RXSAGA_API_TOKEN ?? '';
 
 export async function signIn(
   page: Page,

@@ -17,7 +17,10 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   const [client] = useState(
     () =>
       new QueryClient({
-        defaultOptions: { queries: { staleTime: 1000, refetchOnWindowFocus: true, retry: 1 } },
+        // staleTime 0: a page's initialData was read when the server rendered it, and what
+        // changed before its query mounted was pushed to nobody (a saga can finish in the
+        // half second a client navigation takes), so every live query refetches on mount.
+        defaultOptions: { queries: { staleTime: 0, refetchOnWindowFocus: true, retry: 1 } },
       }),
   );
   return (
