@@ -3,12 +3,17 @@ import type { EventMetadata } from '@/lib/saga/events';
 import { evolve, type Saga } from '@/lib/saga/saga';
 import type { Tx } from './client';
 import { completeJobInTransaction, dequeueTask, enqueueTask } from './enqueue';
-import { appendEvents } from './event-store';
+import { appendEvents, notifyAppended } from './event-store';
 import { projectDomainEvent, saveSaga } from './projections';
 
 export interface ApplyOptions {
   /** The graphile-worker job running this decision: deleted in this transaction (see enqueue.ts). */
   completeJobId?: string;
+  /**
+   * Wake idle workers for the next job (default). False when the calling worker runs that job
+   * itself right after the commit (see EnqueueOptions).
+   */
+  wake?: boolean;
 }
 
 /**
@@ -42,10 +47,13 @@ export async function applyDecision(
   // transaction's connection (one round trip instead of one each). The server still runs them
   // one after the other, and the first error aborts the transaction as before.
   const writes: Promise<unknown>[] = stored.map((event) => projectDomainEvent(tx, event));
-  writes.push(saveSaga(tx, next));
+  writes.push(saveSaga(tx, next), notifyAppended(tx, target.sagaId, stored));
   if (options.completeJobId) writes.push(completeJobInTransaction(tx, options.completeJobId));
   for (const task of decision.dequeue) writes.push(dequeueTask(tx, target.sagaId, task));
-  if (decision.enqueue) writes.push(enqueueTask(tx, target.sagaId, decision.enqueue.task, decision.enqueue.runAt));
+  if (decision.enqueue) {
+    const { task, runAt } = decision.enqueue;
+    writes.push(enqueueTask(tx, target.sagaId, task, runAt, { wake: options.wake ?? true }));
+  }
   await Promise.all(writes);
   return next;
 }

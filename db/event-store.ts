@@ -10,6 +10,7 @@ import {
 } from '@/lib/saga/events';
 import { LIVE_CHANNEL, type LiveNotification } from '@/lib/live/channel';
 import type { Tx, DbOrTx } from './client';
+import { rawSql, readTimestamp, type RawTimestamp } from './raw';
 import { events } from './schema';
 
 export interface StreamHeads {
@@ -27,10 +28,24 @@ export class DuplicateAppendError extends Error {
   }
 }
 
+interface EventRecord {
+  /** int8: postgres.js returns it as a string. */
+  position: string;
+  stream_id: string;
+  version: number;
+  type: string;
+  payload: unknown;
+  metadata: EventMetadata;
+  idempotency_key: string | null;
+  recorded_at: RawTimestamp;
+}
+
 /**
  * Appends events to a saga's two streams with the next versions. The unique
  * (stream_id, version) index turns a lost race into an error instead of a fork, and a unique
  * idempotency key turns a repeat into DuplicateAppendError (the caller rolls back: a no-op).
+ * Every task appends: one prepared statement for any number of events (see db/raw.ts).
+ * The caller sends the live-update notification (liveNotification) with its other writes.
  */
 export async function appendEvents(
   tx: Tx,
@@ -41,37 +56,62 @@ export async function appendEvents(
   if (newEvents.length === 0) return [];
   let sagaVersion = heads.sagaVersion;
   let orderVersion = heads.orderVersion;
-  const rows = newEvents.map((e) => {
-    const payload = parseEventPayload(e.type, e.payload);
+  const eventMetadata = JSON.stringify({ correlationId: heads.sagaId, ...metadata });
+  const streamIds: string[] = [];
+  const versions: number[] = [];
+  const types: string[] = [];
+  const payloads: string[] = [];
+  const keys: (string | null)[] = [];
+  for (const e of newEvents) {
     const onSaga = streamKindOf(e.type) === 'saga';
-    return {
-      streamId: onSaga ? sagaStreamId(heads.sagaId) : orderStreamId(heads.orderId),
-      version: onSaga ? ++sagaVersion : ++orderVersion,
-      type: e.type,
-      payload,
-      metadata: { correlationId: heads.sagaId, ...metadata },
-      idempotencyKey: e.idempotencyKey ?? null,
-    };
-  });
-  const inserted = await tx
-    .insert(events)
-    .values(rows)
-    .onConflictDoNothing({ target: events.idempotencyKey })
-    .returning();
-  if (inserted.length !== rows.length) {
-    const done = new Set(inserted.map((r) => r.idempotencyKey));
-    throw new DuplicateAppendError(rows.flatMap((r) => (r.idempotencyKey && !done.has(r.idempotencyKey) ? [r.idempotencyKey] : [])));
+    streamIds.push(onSaga ? sagaStreamId(heads.sagaId) : orderStreamId(heads.orderId));
+    versions.push(onSaga ? ++sagaVersion : ++orderVersion);
+    types.push(e.type);
+    payloads.push(JSON.stringify(parseEventPayload(e.type, e.payload)));
+    keys.push(e.idempotencyKey ?? null);
   }
-  // Rows come back in insertion order; position is assigned in that order too.
-  const stored = inserted.sort((a, b) => a.position - b.position).map(toStoredEvent);
-  // One NOTIFY per append for the live dashboard; it is sent only if this transaction commits.
+  // unnest keeps the events' order, and identity positions are assigned in that order.
+  const inserted = await rawSql(tx)<EventRecord[]>`
+    insert into events (stream_id, version, type, payload, metadata, idempotency_key)
+    select stream_id, version, type, payload, ${eventMetadata}::jsonb, idempotency_key
+    from unnest(${streamIds}::text[], ${versions}::int[], ${types}::text[], ${payloads}::jsonb[],
+      ${keys}::text[]) as e(stream_id, version, type, payload, idempotency_key)
+    on conflict (idempotency_key) do nothing
+    returning position, stream_id, version, type, payload, metadata, idempotency_key, recorded_at`;
+  if (inserted.length !== newEvents.length) {
+    const done = new Set(inserted.map((r) => r.idempotency_key));
+    throw new DuplicateAppendError(keys.flatMap((k) => (k && !done.has(k) ? [k] : [])));
+  }
+  return inserted.map(recordToStoredEvent).sort((a, b) => a.position - b.position);
+}
+
+function recordToStoredEvent(r: EventRecord): StoredEvent {
+  return {
+    position: Number(r.position),
+    streamId: r.stream_id,
+    version: r.version,
+    type: r.type,
+    payload: r.payload,
+    metadata: r.metadata,
+    recordedAt: readTimestamp(r.recorded_at),
+  } as StoredEvent;
+}
+
+/**
+ * One NOTIFY per append for the live dashboard, in the appending transaction: it is delivered
+ * only if the events commit.
+ */
+export async function notifyAppended(
+  tx: Tx,
+  sagaId: string,
+  stored: readonly StoredEvent[],
+): Promise<void> {
   const notification: LiveNotification = {
-    sagaId: heads.sagaId,
+    sagaId,
     types: stored.map((e) => e.type),
     position: stored.at(-1)?.position ?? 0,
   };
-  await tx.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${JSON.stringify(notification)})`);
-  return stored;
+  await rawSql(tx)`select pg_notify(${LIVE_CHANNEL}, ${JSON.stringify(notification)})`;
 }
 
 export function toStoredEvent(row: typeof events.$inferSelect): StoredEvent {
@@ -87,7 +127,11 @@ export function toStoredEvent(row: typeof events.$inferSelect): StoredEvent {
 }
 
 /** A saga's timeline: its saga and order streams together, in the order things happened. */
-export async function readSagaEvents(db: DbOrTx, sagaId: string, orderId: string): Promise<StoredEvent[]> {
+export async function readSagaEvents(
+  db: DbOrTx,
+  sagaId: string,
+  orderId: string,
+): Promise<StoredEvent[]> {
   const rows = await db
     .select()
     .from(events)

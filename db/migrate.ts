@@ -4,6 +4,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate as drizzleMigrate } from 'drizzle-orm/postgres-js/migrator';
 import { Logger, runMigrations } from 'graphile-worker';
 import postgres from 'postgres';
+import { TASKS } from '@/lib/saga/model';
 
 /**
  * Brings a database to the current schema: our Drizzle migrations (db/migrations), then
@@ -30,6 +31,9 @@ export async function migrate(url: string): Promise<void> {
     try {
       await drizzleMigrate(drizzle(sql), { migrationsFolder });
       await runMigrations({ connectionString: url, logger: quietLogger });
+      // db/enqueue.ts writes jobs against graphile-worker's task rows: they must all exist.
+      await sql`insert into graphile_worker._private_tasks (identifier)
+        select unnest(${TASKS as unknown as string[]}::text[]) on conflict do nothing`;
     } finally {
       await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
     }

@@ -3,6 +3,7 @@ import type { StoredEvent } from '@/lib/saga/events';
 import { expectedTask, type Saga } from '@/lib/saga/saga';
 import type { CompensationTask, Step, StepTask } from '@/lib/saga/model';
 import type { DbOrTx, Tx } from './client';
+import { rawSql, readTimestamp, timestampParam, type RawTimestamp } from './raw';
 import {
   inventoryItems,
   inventoryReservations,
@@ -87,7 +88,12 @@ export async function projectDomainEvent(
         tx
           .update(inventoryReservations)
           .set({ status: 'released', releasedAt: event.recordedAt })
-          .where(and(eq(inventoryReservations.sagaId, sagaId), eq(inventoryReservations.status, 'active'))),
+          .where(
+            and(
+              eq(inventoryReservations.sagaId, sagaId),
+              eq(inventoryReservations.status, 'active'),
+            ),
+          ),
         ...(options.adjustStock ? adjustReserved(tx, event.payload.lines, -1) : []),
       ]);
       return;
@@ -115,11 +121,18 @@ export async function projectDomainEvent(
  * One update per line, issued together: they are pipelined and the server runs them in line
  * order (lines are in SKU order), so stock rows are still locked in SKU order.
  */
-function adjustReserved(tx: Tx, lines: readonly { sku: string; quantity: number }[], sign: 1 | -1): Promise<unknown>[] {
+function adjustReserved(
+  tx: Tx,
+  lines: readonly { sku: string; quantity: number }[],
+  sign: 1 | -1,
+): Promise<unknown>[] {
   return lines.map((l) =>
     tx
       .update(inventoryItems)
-      .set({ reserved: sql`${inventoryItems.reserved} + ${sign * l.quantity}`, updatedAt: sql`now()` })
+      .set({
+        reserved: sql`${inventoryItems.reserved} + ${sign * l.quantity}`,
+        updatedAt: sql`now()`,
+      })
       .where(eq(inventoryItems.sku, l.sku))
       .execute(),
   );
@@ -174,25 +187,93 @@ export function rowToSaga(row: SagaRow): Saga {
   };
 }
 
+interface SagaRecord {
+  saga_id: string;
+  order_id: string;
+  patient_id: string;
+  state: Saga['state'];
+  completed_steps: Step[];
+  compensations_done: CompensationTask[];
+  failed_step: StepTask | null;
+  failure_reason: string | null;
+  needs_intervention: boolean;
+  intervention_reason: string | null;
+  intervention_since: RawTimestamp | null;
+  attempts: number;
+  last_error: string | null;
+  started_at: RawTimestamp;
+  updated_at: RawTimestamp;
+  completed_at: RawTimestamp | null;
+  version: number;
+  order_version: number;
+  /** int8: postgres.js returns it as a string. */
+  last_position: string;
+}
+
+function recordToSaga(r: SagaRecord): Saga {
+  return {
+    sagaId: r.saga_id,
+    orderId: r.order_id,
+    patientId: r.patient_id,
+    state: r.state,
+    completedSteps: r.completed_steps,
+    compensationsDone: r.compensations_done,
+    failedStep: r.failed_step,
+    failureReason: r.failure_reason,
+    needsIntervention: r.needs_intervention,
+    interventionReason: r.intervention_reason,
+    interventionSince: readTimestamp(r.intervention_since),
+    attempts: r.attempts,
+    lastError: r.last_error,
+    startedAt: readTimestamp(r.started_at),
+    updatedAt: readTimestamp(r.updated_at),
+    completedAt: readTimestamp(r.completed_at),
+    version: r.version,
+    orderVersion: r.order_version,
+    lastPosition: Number(r.last_position),
+  };
+}
+
+/** Writes the saga row (on every task: a prepared statement, see db/raw.ts). */
 export async function saveSaga(tx: Tx, saga: Saga): Promise<void> {
-  const row = sagaToRow(saga);
-  await tx
-    .insert(orderFulfillmentSagas)
-    .values(row)
-    .onConflictDoUpdate({ target: orderFulfillmentSagas.sagaId, set: row });
+  const r = sagaToRow(saga);
+  await rawSql(tx)`
+    insert into order_fulfillment_sagas (saga_id, order_id, patient_id, state, current_task,
+      completed_steps, compensations_done, failed_step, failure_reason, needs_intervention,
+      intervention_reason, intervention_since, attempts, last_error, started_at, updated_at,
+      completed_at, version, order_version, last_position)
+    values (${r.sagaId}, ${r.orderId}, ${r.patientId}, ${r.state}, ${r.currentTask},
+      ${r.completedSteps}, ${r.compensationsDone}, ${r.failedStep}, ${r.failureReason},
+      ${r.needsIntervention}, ${r.interventionReason}, ${timestampParam(r.interventionSince)}, ${r.attempts},
+      ${r.lastError}, ${timestampParam(r.startedAt)}, ${timestampParam(r.updatedAt)}, ${timestampParam(r.completedAt)}, ${r.version},
+      ${r.orderVersion}, ${r.lastPosition})
+    on conflict (saga_id) do update set
+      state = excluded.state, current_task = excluded.current_task,
+      completed_steps = excluded.completed_steps, compensations_done = excluded.compensations_done,
+      failed_step = excluded.failed_step, failure_reason = excluded.failure_reason,
+      needs_intervention = excluded.needs_intervention,
+      intervention_reason = excluded.intervention_reason,
+      intervention_since = excluded.intervention_since, attempts = excluded.attempts,
+      last_error = excluded.last_error, updated_at = excluded.updated_at,
+      completed_at = excluded.completed_at, version = excluded.version,
+      order_version = excluded.order_version, last_position = excluded.last_position`;
 }
 
 /** Locks the saga row for the rest of the transaction: one task or command at a time per saga. */
 export async function lockSaga(tx: Tx, sagaId: string): Promise<Saga | null> {
-  const [row] = await tx
-    .select()
-    .from(orderFulfillmentSagas)
-    .where(eq(orderFulfillmentSagas.sagaId, sagaId))
-    .for('update');
-  return row ? rowToSaga(row) : null;
+  const [row] = await rawSql(tx)<SagaRecord[]>`
+    select saga_id, order_id, patient_id, state, completed_steps, compensations_done, failed_step,
+      failure_reason, needs_intervention, intervention_reason, intervention_since, attempts,
+      last_error, started_at, updated_at, completed_at, version, order_version, last_position
+    from order_fulfillment_sagas where saga_id = ${sagaId} for update`;
+  return row ? recordToSaga(row) : null;
 }
 
 export async function getSaga(db: DbOrTx, sagaId: string): Promise<Saga | null> {
-  const [row] = await db.select().from(orderFulfillmentSagas).where(eq(orderFulfillmentSagas.sagaId, sagaId));
-  return row ? rowToSaga(row) : null;
+  const [row] = await rawSql(db)<SagaRecord[]>`
+    select saga_id, order_id, patient_id, state, completed_steps, compensations_done, failed_step,
+      failure_reason, needs_intervention, intervention_reason, intervention_since, attempts,
+      last_error, started_at, updated_at, completed_at, version, order_version, last_position
+    from order_fulfillment_sagas where saga_id = ${sagaId}`;
+  return row ? recordToSaga(row) : null;
 }

@@ -1,5 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { Logger, makeWorkerUtils, run, type LogLevel, type TaskList, type WorkerEvents } from 'graphile-worker';
+import {
+  Logger,
+  makeWorkerUtils,
+  run,
+  type LogLevel,
+  type TaskList,
+  type WorkerEvents,
+} from 'graphile-worker';
 import { closeDb, getDb } from '@/db/client';
 import { getEnv } from '@/lib/env';
 import { logger } from '@/lib/logger';
@@ -7,9 +14,15 @@ import { TASKS } from '@/lib/saga/model';
 import { runSagaTask } from './run-saga-task';
 import { removeHeartbeat, sweep, type SweeperOptions } from './sweeper';
 
-const taskList: TaskList = Object.fromEntries(
-  TASKS.map((task) => [task, (payload: unknown, helpers: { job: { id: string } }) => runSagaTask(task, payload, helpers.job)]),
-);
+function sagaTaskList(continueInline: () => boolean): TaskList {
+  return Object.fromEntries(
+    TASKS.map((task) => [
+      task,
+      (payload: unknown, helpers: { job: { id: string } }) =>
+        runSagaTask(task, payload, helpers.job, { continueInline }),
+    ]),
+  );
+}
 
 const graphileLogger = new Logger((scope) => (level: LogLevel, message: string, meta?: unknown) => {
   const log = logger.child({ component: 'graphile-worker', ...scope });
@@ -29,17 +42,21 @@ export interface WorkerHandle {
  * Starts a graphile-worker pool for the saga tasks, plus the heartbeat/sweeper. SIGTERM and
  * SIGINT stop it gracefully: running tasks finish, then the heartbeat row is removed.
  */
-export async function startWorker(options: { handleSignals?: boolean } = {}): Promise<WorkerHandle> {
+export async function startWorker(
+  options: { handleSignals?: boolean } = {},
+): Promise<WorkerHandle> {
   const env = getEnv();
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set');
   // Signals are handled from the start: the runner takes jobs before the first sweep is over,
   // and a SIGTERM in that window used to kill the process mid-task (found by `npm run chaos`).
   let signalled = false;
+  let stopRequested = false;
   const onSignalStop: { stop?: () => void } = {};
   if (options.handleSignals) {
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'shutting down gracefully: finishing running tasks');
       signalled = true;
+      stopRequested = true;
       onSignalStop.stop?.();
     };
     process.once('SIGTERM', onSignal);
@@ -54,7 +71,7 @@ export async function startWorker(options: { handleSignals?: boolean } = {}): Pr
   const runner = await run({
     connectionString: env.DATABASE_URL,
     concurrency: env.WORKER_CONCURRENCY,
-    taskList,
+    taskList: sagaTaskList(() => !stopRequested),
     parsedCronItems: [],
     noHandleSignals: true,
     pollInterval: 1000,
@@ -73,7 +90,10 @@ export async function startWorker(options: { handleSignals?: boolean } = {}): Pr
       },
     },
   });
-  const utils = await makeWorkerUtils({ connectionString: env.DATABASE_URL, logger: graphileLogger });
+  const utils = await makeWorkerUtils({
+    connectionString: env.DATABASE_URL,
+    logger: graphileLogger,
+  });
   const sweeper: SweeperOptions = {
     db: getDb(),
     utils,
@@ -86,11 +106,15 @@ export async function startWorker(options: { handleSignals?: boolean } = {}): Pr
     sweep(sweeper).catch((err: unknown) => logger.warn({ err }, 'sweep failed; will try again'));
   await beat();
   const timer = setInterval(beat, env.RXSAGA_HEARTBEAT_SECONDS * 1000);
-  logger.info({ poolId, concurrency: env.WORKER_CONCURRENCY, event: 'worker.started' }, 'worker started');
+  logger.info(
+    { poolId, concurrency: env.WORKER_CONCURRENCY, event: 'worker.started' },
+    'worker started',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      stopRequested = true;
       clearInterval(timer);
       await runner.stop();
       await removeHeartbeat(sweeper).catch(() => {});
