@@ -8,6 +8,7 @@ export const AUDIT_ACTIONS = [
   'faults.set',
   'session.sign_in',
   'session.sign_in_failed',
+  'session.sign_in_locked',
   'session.sign_out',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -260,6 +260,26 @@ export const auditLog = pgTable(
 );
 
 /**
+ * Sign-in attempts still inside the brute-force window (lib/auth/sign-in-limit.ts), one row per
+ * attempt and key (`ip:<address>`, or `all` for the global limit). An attempt is written as a
+ * failure before its password is checked, under an advisory lock on the key, so concurrent
+ * attempts on any web instance cannot all slip under the limit; a successful one deletes its
+ * address's rows. Rows older than the window are deleted as new attempts come in.
+ */
+export const signInAttempts = pgTable(
+  'sign_in_attempts',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    key: text('key').notNull(),
+    at: ts('at').notNull(),
+  },
+  (t) => [
+    index('sign_in_attempts_key_at_idx').on(t.key, t.at),
+    index('sign_in_attempts_at_idx').on(t.at),
+  ],
+);
+
+/**
  * Stats rollups for long windows (7d, all): /api/stats reads these instead of every saga and
  * event. Maintained by triggers (migration 0002_stats_rollup) in the transaction that changes
  * the saga row or appends the event, so every writer (applyDecision, replay, direct inserts)

@@ -17,6 +17,27 @@ export const envSchema = z.object({
   RXSAGA_VIEWER_PASSWORD: z.string().min(8).max(72).optional(),
   /** Seals the dashboard's session cookie (iron-session needs at least 32 characters). */
   RXSAGA_SESSION_SECRET: z.string().min(32).optional(),
+  /**
+   * Sign-in brute-force limit (lib/auth/sign-in-limit.ts), kept in PostgreSQL so every web
+   * instance shares it: this many failed sign-ins from one client address (see
+   * RXSAGA_PROXY_HOPS) within RXSAGA_SIGNIN_WINDOW_SECONDS lock that address out (HTTP 429 with
+   * Retry-After; the password is not even checked) until the oldest of them is out of the
+   * window. A successful sign-in clears the address's failures.
+   */
+  RXSAGA_SIGNIN_MAX_FAILURES: intFrom(1, 5),
+  RXSAGA_SIGNIN_WINDOW_SECONDS: intFrom(1, 900),
+  /**
+   * Failed sign-ins from all addresses together within the window that close sign-in for
+   * everyone until the window moves on: the bound on guessing from many (or forged) addresses.
+   * Existing sessions and the API token keep working. 0: no such limit.
+   */
+  RXSAGA_SIGNIN_GLOBAL_MAX_FAILURES: intFrom(0, 100),
+  /**
+   * Proxies you run in front of the web app that append to X-Forwarded-For: the client address
+   * is the entry this many from the right. 1 fits both no proxy (Next.js sets the header) and
+   * one reverse proxy; 2 a load balancer in front of that proxy, and so on.
+   */
+  RXSAGA_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
   WORKER_CONCURRENCY: intFrom(1, 4),
   RXSAGA_MAX_ATTEMPTS: intFrom(1, 3),
   RXSAGA_STALL_SECONDS: intFrom(1, 300),

@@ -14,7 +14,9 @@ export type AppErrorKind =
   | 'unauthorized'
   /** Signed in, but the role does not allow it (a viewer asking to write). */
   | 'forbidden'
-  | 'payload_too_large';
+  | 'payload_too_large'
+  /** Refused without a look, for a while: too many failed sign-ins (TooManyAttempts). */
+  | 'too_many_requests';
 
 /**
  * A refusal the caller can act on. Route handlers map `kind` to a status (400, 422, 404, 409),
@@ -28,6 +30,16 @@ export class AppError extends Error {
   ) {
     super(message);
     this.name = 'AppError';
+  }
+}
+
+/** A 429: routes answer it with `Retry-After: retryAfterSeconds`, forms with its message. */
+export class TooManyAttempts extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('too_many_requests', message);
   }
 }
 

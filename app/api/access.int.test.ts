@@ -154,6 +154,34 @@ describe('roles and sign-in', () => {
       400,
     );
   });
+
+  test('five failed sign-ins from one address: 429 with Retry-After, for that address only', async () => {
+    const from = (address: string, password: string) =>
+      api.request('/api/session', {
+        method: 'POST',
+        body: { password, name: 'brutus' },
+        as: 'anonymous',
+        headers: { 'x-forwarded-for': address },
+      });
+    for (let i = 0; i < 5; i++)
+      assert.equal((await from('203.0.113.77', `guess-${i}`)).status, 401);
+    for (const password of ['guess-5', CREDENTIALS.RXSAGA_ADMIN_PASSWORD]) {
+      const locked = await from('203.0.113.77', password);
+      assert.equal(locked.status, 429);
+      const retryAfter = Number(locked.headers.get('retry-after'));
+      assert.ok(retryAfter > 880 && retryAfter <= 900, `Retry-After: ${retryAfter}`);
+      assert.match(locked.body.error, /^too many failed sign-ins from your address: try again in/);
+      assert.equal(locked.headers.get('set-cookie'), null);
+    }
+    // A proxy's own entry counts, not what the client put before it.
+    assert.equal((await from('10.1.1.1, 203.0.113.77', 'guess-6')).status, 429);
+    const other = await from('203.0.113.78', CREDENTIALS.RXSAGA_ADMIN_PASSWORD);
+    assert.equal(other.status, 200);
+    const lockouts = await api.request('/api/audit?action=session.sign_in_locked');
+    assert.equal(lockouts.body.items.length, 1);
+    assert.equal(lockouts.body.items[0].target, 'ip:203.0.113.77');
+    assert.equal(lockouts.body.items[0].actor, 'brutus');
+  });
 });
 
 describe('audit trail and error model', () => {

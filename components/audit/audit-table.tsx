@@ -12,6 +12,7 @@ const ACTION_TONE: Record<string, Tone> = {
   'faults.set': 'warning',
   'session.sign_in': 'success',
   'session.sign_in_failed': 'danger',
+  'session.sign_in_locked': 'danger',
   'session.sign_out': 'neutral',
 };
 

@@ -7,7 +7,8 @@ import type { Role } from './principal';
  * Checks of the configured secrets. Tokens are compared in constant time on equal-length
  * digests (timingSafeEqual needs equal lengths, and comparing digests leaks no length).
  * Passwords go through bcrypt: its compare is constant-time and deliberately slow (cost 10,
- * tens of milliseconds), which throttles guessing at the sign-in form.
+ * tens of milliseconds), which slows guessing at the sign-in form; the brute-force limit
+ * (lib/commands/sign-in.ts) stops it after a few failures.
  */
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();

@@ -1,12 +1,13 @@
 import 'server-only';
 import { getIronSession, type SessionOptions } from 'iron-session';
 import { cookies, headers } from 'next/headers';
-import { z } from 'zod';
 import { recordAudit } from '@/db/audit';
 import { getDb } from '@/db/client';
+import { checkSignIn } from '@/lib/commands/sign-in';
 import { getEnv } from '@/lib/env';
-import { AppError, invalidInput, unauthorized } from '@/lib/errors';
-import { roleForPassword, signInConfigured } from './credentials';
+import { unauthorized } from '@/lib/errors';
+import { clientKey } from './client-address';
+import { signInConfigured } from './credentials';
 import type { Principal, Role } from './principal';
 
 /**
@@ -24,18 +25,6 @@ interface SessionData {
   actor?: string;
   signedInAt?: string;
 }
-
-export const signInInputSchema = z.object({
-  password: z.string().min(1, 'enter the password').max(200),
-  /** Optional: who signs in, so the audit trail names a person rather than a role. */
-  name: z
-    .string()
-    .trim()
-    .max(64)
-    .regex(/^[\p{L}\p{N} ._@-]*$/u, 'letters, digits, space, dot, dash, underscore or @')
-    .optional(),
-});
-export type SignInInput = z.infer<typeof signInInputSchema>;
 
 async function sessionOptions(): Promise<SessionOptions | null> {
   // Read the request first, whatever the configuration: it is what makes every page that asks
@@ -68,32 +57,20 @@ export async function getSession(): Promise<Principal | null> {
 }
 
 /**
- * Checks the password (operator or viewer), starts the session and records the attempt either
- * way. Used by POST /api/session and by the dashboard's sign-in action.
+ * Signs in and starts the session. Used by POST /api/session and by the dashboard's sign-in
+ * action, both through lib/commands/sign-in.ts: the brute-force limit (per client address, from
+ * this request's X-Forwarded-For), the password check and the audit records.
  */
 export async function signIn(input: unknown, requestId: string | null = null): Promise<Principal> {
-  const parsed = signInInputSchema.safeParse(input);
-  if (!parsed.success) throw invalidInput(parsed.error, 'invalid sign-in');
   const session = await openSession();
   if (!session || !signInConfigured())
     throw unauthorized('sign-in is not configured on this server');
-  const { password, name } = parsed.data;
-  const role = await roleForPassword(password);
-  const db = getDb();
-  if (!role) {
-    await recordAudit(
-      db,
-      { actor: name || 'unknown', role: 'anonymous', requestId },
-      { action: 'session.sign_in_failed' },
-    );
-    throw new AppError('unauthorized', 'wrong password');
-  }
-  const actor = name || role;
+  const client = clientKey((await headers()).get('x-forwarded-for'), getEnv().RXSAGA_PROXY_HOPS);
+  const { role, actor } = await checkSignIn(getDb(), input, { client, requestId });
   session.role = role;
   session.actor = actor;
   session.signedInAt = new Date().toISOString();
   await session.save();
-  await recordAudit(db, { actor, role, requestId }, { action: 'session.sign_in' });
   return { role, actor, via: 'session' };
 }
 

@@ -1,5 +1,5 @@
 import { ZodError } from 'zod';
-import { AppError, invalidInput, type AppErrorKind } from '@/lib/errors';
+import { AppError, invalidInput, TooManyAttempts, type AppErrorKind } from '@/lib/errors';
 import { logger } from '@/lib/logger';
 
 /** The one table from refusal kinds to HTTP statuses. */
@@ -11,6 +11,7 @@ export const STATUS_OF: Record<AppErrorKind, number> = {
   conflict: 409,
   payload_too_large: 413,
   rule_violation: 422,
+  too_many_requests: 429,
 };
 
 /** API responses are about live data: never cached by browsers or proxies. */
@@ -44,6 +45,8 @@ export function errorResponse(
         : { error: refusal.message };
     const headers: Record<string, string> =
       refusal.kind === 'unauthorized' ? { 'www-authenticate': 'Bearer' } : {};
+    if (refusal instanceof TooManyAttempts)
+      headers['retry-after'] = String(refusal.retryAfterSeconds);
     return json(body, { status: STATUS_OF[refusal.kind], headers });
   }
   logger.error({ err: error, requestId, ...where }, 'unhandled error in API route');

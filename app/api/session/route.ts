@@ -14,7 +14,10 @@ export const GET = publicRoute(async () => {
   return json(principal);
 });
 
-/** Sign in: `{ password, name? }` → the session cookie; the password decides the role. */
+/**
+ * Sign in: `{ password, name? }` → the session cookie; the password decides the role. After too
+ * many failures from the client's address: 429 with Retry-After, the password unchecked.
+ */
 export const POST = publicRoute(async ({ request, requestId }) => {
   const principal = await signIn(await readJsonBody(request), requestId);
   return json(principal);
