@@ -12,6 +12,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
+import type { ReactNode } from 'react';
 import type { Stats } from '@/db/queries/stats';
 import { formatCount, formatDuration, humanize } from '@/lib/web/format';
 import { ChartFrame } from './chart-frame';
@@ -35,7 +36,40 @@ function bucketLabel(start: string, bucketSeconds: number): string {
 }
 
 const axisProps = { stroke: SERIES.axis, tickLine: false, fontSize: 12 } as const;
-const Empty = ({ text }: { text: string }) => <div className={styles.empty}>{text}</div>;
+
+/**
+ * A stats chart in its frame, or the sentence saying there is nothing to plot. The initial size
+ * stands in until the container is measured (on the server and in the first paint).
+ */
+function StatsChart({
+  title,
+  summary,
+  isEmpty,
+  emptyText,
+  children,
+}: {
+  title: string;
+  summary: string;
+  isEmpty: boolean;
+  emptyText: string;
+  children: ReactNode;
+}) {
+  return (
+    <ChartFrame title={title} summary={summary}>
+      {isEmpty ? (
+        <div className={styles.empty}>{emptyText}</div>
+      ) : (
+        <ResponsiveContainer
+          width="100%"
+          height="100%"
+          initialDimension={{ width: 400, height: 240 }}
+        >
+          {children}
+        </ResponsiveContainer>
+      )}
+    </ChartFrame>
+  );
+}
 
 export function ThroughputChart({ stats }: { stats: Stats }) {
   const animate = !useReducedMotion();
@@ -47,42 +81,34 @@ export function ThroughputChart({ stats }: { stats: Stats }) {
   const completed = data.reduce((n, b) => n + b.completed, 0);
   const cancelled = data.reduce((n, b) => n + b.cancelled, 0);
   return (
-    <ChartFrame
+    <StatsChart
       title="Completed and cancelled"
       summary={`${formatCount(completed)} completed, ${formatCount(cancelled)} cancelled in this window`}
+      isEmpty={completed + cancelled === 0}
+      emptyText="No saga finished in this window"
     >
-      {completed + cancelled === 0 ? (
-        <Empty text="No saga finished in this window" />
-      ) : (
-        <ResponsiveContainer
-          width="100%"
-          height="100%"
-          initialDimension={{ width: 400, height: 240 }}
-        >
-          <BarChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: -16 }}>
-            <CartesianGrid stroke={SERIES.grid} vertical={false} />
-            <XAxis dataKey="label" {...axisProps} minTickGap={16} />
-            <YAxis {...axisProps} allowDecimals={false} />
-            <Tooltip />
-            <Legend verticalAlign="top" height={26} iconType="circle" />
-            <Bar
-              dataKey="completed"
-              name="Completed"
-              stackId="f"
-              fill={SERIES.completed}
-              isAnimationActive={animate}
-            />
-            <Bar
-              dataKey="cancelled"
-              name="Cancelled"
-              stackId="f"
-              fill={SERIES.cancelled}
-              isAnimationActive={animate}
-            />
-          </BarChart>
-        </ResponsiveContainer>
-      )}
-    </ChartFrame>
+      <BarChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: -16 }}>
+        <CartesianGrid stroke={SERIES.grid} vertical={false} />
+        <XAxis dataKey="label" {...axisProps} minTickGap={16} />
+        <YAxis {...axisProps} allowDecimals={false} />
+        <Tooltip />
+        <Legend verticalAlign="top" height={26} iconType="circle" />
+        <Bar
+          dataKey="completed"
+          name="Completed"
+          stackId="f"
+          fill={SERIES.completed}
+          isAnimationActive={animate}
+        />
+        <Bar
+          dataKey="cancelled"
+          name="Cancelled"
+          stackId="f"
+          fill={SERIES.cancelled}
+          isAnimationActive={animate}
+        />
+      </BarChart>
+    </StatsChart>
   );
 }
 
@@ -98,47 +124,39 @@ export function DurationChart({ stats }: { stats: Stats }) {
   // A line through one or two points draws nothing visible: mark the points themselves.
   const dot = points <= 12 ? { r: 3 } : false;
   return (
-    <ChartFrame
+    <StatsChart
       title="Duration percentiles"
       summary={`p50 ${formatDuration(stats.p50DurationSeconds)}, p95 ${formatDuration(stats.p95DurationSeconds)} over the window`}
+      isEmpty={!any}
+      emptyText="No finished sagas to measure yet"
     >
-      {!any ? (
-        <Empty text="No finished sagas to measure yet" />
-      ) : (
-        <ResponsiveContainer
-          width="100%"
-          height="100%"
-          initialDimension={{ width: 400, height: 240 }}
-        >
-          <LineChart data={data} margin={{ top: 8, right: 12, bottom: 0, left: -8 }}>
-            <CartesianGrid stroke={SERIES.grid} vertical={false} />
-            <XAxis dataKey="label" {...axisProps} minTickGap={16} padding={{ left: 6, right: 6 }} />
-            <YAxis {...axisProps} unit=" s" />
-            <Tooltip formatter={(v) => formatDuration(typeof v === 'number' ? v : null)} />
-            <Legend verticalAlign="top" height={26} iconType="circle" />
-            <Line
-              dataKey="p50"
-              name="p50"
-              stroke={SERIES.p50}
-              strokeWidth={2}
-              dot={dot}
-              connectNulls
-              isAnimationActive={animate}
-            />
-            <Line
-              dataKey="p95"
-              name="p95"
-              stroke={SERIES.p95}
-              strokeWidth={2}
-              dot={dot}
-              connectNulls
-              strokeDasharray="5 3"
-              isAnimationActive={animate}
-            />
-          </LineChart>
-        </ResponsiveContainer>
-      )}
-    </ChartFrame>
+      <LineChart data={data} margin={{ top: 8, right: 12, bottom: 0, left: -8 }}>
+        <CartesianGrid stroke={SERIES.grid} vertical={false} />
+        <XAxis dataKey="label" {...axisProps} minTickGap={16} padding={{ left: 6, right: 6 }} />
+        <YAxis {...axisProps} unit=" s" />
+        <Tooltip formatter={(v) => formatDuration(typeof v === 'number' ? v : null)} />
+        <Legend verticalAlign="top" height={26} iconType="circle" />
+        <Line
+          dataKey="p50"
+          name="p50"
+          stroke={SERIES.p50}
+          strokeWidth={2}
+          dot={dot}
+          connectNulls
+          isAnimationActive={animate}
+        />
+        <Line
+          dataKey="p95"
+          name="p95"
+          stroke={SERIES.p95}
+          strokeWidth={2}
+          dot={dot}
+          connectNulls
+          strokeDasharray="5 3"
+          isAnimationActive={animate}
+        />
+      </LineChart>
+    </StatsChart>
   );
 }
 
@@ -147,38 +165,26 @@ export function CompensationsChart({ stats }: { stats: Stats }) {
   const data = stats.compensationsByTask.map((c) => ({ label: humanize(c.task), count: c.count }));
   const total = data.reduce((n, d) => n + d.count, 0);
   return (
-    <ChartFrame
+    <StatsChart
       title="Compensations by step"
       summary={`${formatCount(total)} compensations ran in this window`}
+      isEmpty={total === 0}
+      emptyText="No compensations in this window"
     >
-      {total === 0 ? (
-        <Empty text="No compensations in this window" />
-      ) : (
-        <ResponsiveContainer
-          width="100%"
-          height="100%"
-          initialDimension={{ width: 400, height: 240 }}
-        >
-          <BarChart
-            data={data}
-            layout="vertical"
-            margin={{ top: 4, right: 16, bottom: 0, left: 8 }}
-          >
-            <CartesianGrid stroke={SERIES.grid} horizontal={false} />
-            <XAxis type="number" {...axisProps} allowDecimals={false} />
-            <YAxis type="category" dataKey="label" {...axisProps} width={130} />
-            <Tooltip />
-            <Bar
-              dataKey="count"
-              name="Compensations"
-              fill={SERIES.compensation}
-              isAnimationActive={animate}
-              barSize={22}
-            />
-          </BarChart>
-        </ResponsiveContainer>
-      )}
-    </ChartFrame>
+      <BarChart data={data} layout="vertical" margin={{ top: 4, right: 16, bottom: 0, left: 8 }}>
+        <CartesianGrid stroke={SERIES.grid} horizontal={false} />
+        <XAxis type="number" {...axisProps} allowDecimals={false} />
+        <YAxis type="category" dataKey="label" {...axisProps} width={130} />
+        <Tooltip />
+        <Bar
+          dataKey="count"
+          name="Compensations"
+          fill={SERIES.compensation}
+          isAnimationActive={animate}
+          barSize={22}
+        />
+      </BarChart>
+    </StatsChart>
   );
 }
 
@@ -194,59 +200,47 @@ export function FailureFunnelChart({ stats }: { stats: Stats }) {
   const failed = stages.reduce((n, s) => n + s.failed, 0);
   const worst = [...stages].sort((a, b) => b.failed - a.failed)[0];
   return (
-    <ChartFrame
+    <StatsChart
       title="Where sagas fail"
       summary={
         failed === 0
           ? 'No step failed in this window'
           : `${formatCount(failed)} failed; most at ${STEP_NAMES[worst!.step]} (${formatCount(worst!.failed)})`
       }
+      isEmpty={stats.total === 0}
+      emptyText="No sagas in this window"
     >
-      {stats.total === 0 ? (
-        <Empty text="No sagas in this window" />
-      ) : (
-        <ResponsiveContainer
-          width="100%"
-          height="100%"
-          initialDimension={{ width: 400, height: 240 }}
-        >
-          <BarChart
-            data={data}
-            layout="vertical"
-            margin={{ top: 4, right: 16, bottom: 0, left: 8 }}
-          >
-            <CartesianGrid stroke={SERIES.grid} horizontal={false} />
-            <XAxis type="number" {...axisProps} allowDecimals={false} />
-            <YAxis type="category" dataKey="label" {...axisProps} width={90} />
-            <Tooltip />
-            <Legend verticalAlign="top" height={26} iconType="circle" />
-            <Bar
-              dataKey="passed"
-              name="Passed"
-              stackId="s"
-              fill={SERIES.passed}
-              isAnimationActive={animate}
-              barSize={22}
-            />
-            <Bar
-              dataKey="waiting"
-              name="In progress"
-              stackId="s"
-              fill="#8c959f"
-              isAnimationActive={animate}
-              barSize={22}
-            />
-            <Bar
-              dataKey="failed"
-              name="Failed here"
-              stackId="s"
-              fill={SERIES.failed}
-              isAnimationActive={animate}
-              barSize={22}
-            />
-          </BarChart>
-        </ResponsiveContainer>
-      )}
-    </ChartFrame>
+      <BarChart data={data} layout="vertical" margin={{ top: 4, right: 16, bottom: 0, left: 8 }}>
+        <CartesianGrid stroke={SERIES.grid} horizontal={false} />
+        <XAxis type="number" {...axisProps} allowDecimals={false} />
+        <YAxis type="category" dataKey="label" {...axisProps} width={90} />
+        <Tooltip />
+        <Legend verticalAlign="top" height={26} iconType="circle" />
+        <Bar
+          dataKey="passed"
+          name="Passed"
+          stackId="s"
+          fill={SERIES.passed}
+          isAnimationActive={animate}
+          barSize={22}
+        />
+        <Bar
+          dataKey="waiting"
+          name="In progress"
+          stackId="s"
+          fill="#8c959f"
+          isAnimationActive={animate}
+          barSize={22}
+        />
+        <Bar
+          dataKey="failed"
+          name="Failed here"
+          stackId="s"
+          fill={SERIES.failed}
+          isAnimationActive={animate}
+          barSize={22}
+        />
+      </BarChart>
+    </StatsChart>
   );
 }

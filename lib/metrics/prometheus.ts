@@ -57,12 +57,35 @@ class SnapshotHistogram extends Histogram<'le'> {
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
+/** What a counter or gauge reports: one figure, or one per task (a series labelled `task`). */
+type Figure = number | readonly { task: string; count: number }[];
+
+function seriesOf(figure: Figure): {
+  labelNames: string[];
+  samples: { labels: Record<string, string>; value: number }[];
+} {
+  return typeof figure === 'number'
+    ? { labelNames: [], samples: [{ labels: {}, value: figure }] }
+    : {
+        labelNames: ['task'],
+        samples: figure.map(({ task, count }) => ({ labels: { task }, value: count })),
+      };
+}
+
 export async function renderMetrics(s: MetricsSnapshot): Promise<string> {
   const registers = [new Registry()];
-  const counter = (name: string, help: string, value: number) =>
-    new Counter({ name, help, registers }).inc(value);
-  const gauge = (name: string, help: string, value: number) =>
-    new Gauge({ name, help, registers }).set(value);
+  // Figures are absolute totals from the database: a fresh counter incremented once by its
+  // total reads as that total; a gauge is simply set to it.
+  const counter = (name: string, help: string, figure: Figure) => {
+    const { labelNames, samples } = seriesOf(figure);
+    const metric = new Counter({ name, help, labelNames, registers });
+    for (const { labels, value } of samples) metric.inc(labels, value);
+  };
+  const gauge = (name: string, help: string, figure: Figure) => {
+    const { labelNames, samples } = seriesOf(figure);
+    const metric = new Gauge({ name, help, labelNames, registers });
+    for (const { labels, value } of samples) metric.set(labels, value);
+  };
 
   counter('rxsaga_sagas_started_total', 'Sagas started (orders accepted).', s.sagasStarted);
   counter('rxsaga_sagas_completed_total', 'Sagas that reached COMPLETED.', s.sagasCompleted);
@@ -72,13 +95,7 @@ export async function renderMetrics(s: MetricsSnapshot): Promise<string> {
     s.sagasCancelled,
   );
 
-  const compensations = new Counter({
-    name: 'rxsaga_compensations_total',
-    help: 'Compensations run, by task.',
-    labelNames: ['task'],
-    registers,
-  });
-  for (const c of s.compensationsByTask) compensations.inc({ task: c.task }, c.count);
+  counter('rxsaga_compensations_total', 'Compensations run, by task.', s.compensationsByTask);
 
   const failures = new Counter({
     name: 'rxsaga_step_failures_total',
@@ -104,13 +121,7 @@ export async function renderMetrics(s: MetricsSnapshot): Promise<string> {
     'Sagas flagged for an operator (retries exhausted or stalled).',
     s.needingIntervention,
   );
-  const queued = new Gauge({
-    name: 'rxsaga_jobs_queued',
-    help: 'Jobs in the graphile-worker queue, by task.',
-    labelNames: ['task'],
-    registers,
-  });
-  for (const j of s.jobsQueued) queued.set({ task: j.task }, j.count);
+  gauge('rxsaga_jobs_queued', 'Jobs in the graphile-worker queue, by task.', s.jobsQueued);
 
   return registers[0]!.metrics();
 }

@@ -14,6 +14,8 @@ import {
 } from './events';
 import { ORDER_ID, SAGA_ID, SAMPLE_PAYLOADS, orderCreatedPayload } from './saga.test-kit';
 
+// Copied from DESIGN.md on purpose, not derived from EVENT_TYPES: these lists pin the catalogue
+// to the documented contract, so renaming or dropping an event type fails here.
 const DESIGN_ORDER_EVENTS = [
   'order.created',
   'order.prescription_created',

@@ -1,6 +1,9 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from '@/db/schema';
+import { compensationPlan } from '@/lib/saga/compensation-plan';
+import type { EventType } from '@/lib/saga/events';
+import { isTerminal, STEPS, type SagaState, type Step, type StepTask } from '@/lib/saga/model';
 import { percentile, progressBar, round, table } from './report';
 
 /**
@@ -42,35 +45,68 @@ const CHUNK = 50_000;
 
 // Ids are valid version-4 UUIDs (the API validates them), derived from the row number.
 
+/** An event a path leaves: on the order (o) or saga (s) stream, at an offset in ms after the start. */
+type PathEvent = [stream: 'o' | 's', type: EventType, offsetMs: number];
+type SagaEventType = Extract<EventType, `order_fulfillment_saga.${string}`>;
+type OrderEventType = Exclude<EventType, SagaEventType>;
+
+// The moves paths are made of, in the order the engine appends their events.
+const sagaEvent = (type: SagaEventType, at: number): PathEvent => ['s', type, at];
+const started: PathEvent[] = [
+  ['o', 'order.created', 0],
+  sagaEvent('order_fulfillment_saga.started', 0),
+];
+/** A step's outcome (success or failure) moves the saga to its next state. */
+const stepEnded = (outcome: OrderEventType, at: number): PathEvent[] => [
+  ['o', outcome, at],
+  sagaEvent('order_fulfillment_saga.state_changed', at),
+];
+const compensated = (undo: OrderEventType, at: number): PathEvent[] => [
+  ['o', undo, at],
+  sagaEvent('order_fulfillment_saga.compensation_recorded', at),
+];
+/** Cancelling the order is the last compensation: the saga ends failed with it. */
+const cancelled = (at: number): PathEvent[] => [
+  ...compensated('order.cancelled', at),
+  sagaEvent('order_fulfillment_saga.state_changed', at),
+  sagaEvent('order_fulfillment_saga.failed', at),
+];
+const awaitingShipment: PathEvent[] = [
+  ...started,
+  ...stepEnded('order.prescription_created', 20),
+  ...stepEnded('order.inventory_reserved', 40),
+];
+/** Two transient carrier errors, the next attempt due at 3.1 s. */
+const shipmentRetried: PathEvent[] = [
+  sagaEvent('order_fulfillment_saga.attempt_failed', 60),
+  sagaEvent('order_fulfillment_saga.attempt_failed', 1100),
+];
+
+const stepsBefore = (step: Step): Step[] => STEPS.slice(0, STEPS.indexOf(step));
+
 /**
- * Outcomes by share (per mille) and the events each leaves, in order, on the order (o) and saga
- * (s) streams; offsets in ms after the start. The same paths as the engine, the same types.
+ * Outcomes by share (per mille), the steps each got through and the events each leaves. The
+ * same paths as the engine, the same types; a failed saga ran the engine's compensation plan.
  */
 const PATHS: {
   name: string;
   perMille: number;
-  state: string;
-  failedStep: string | null;
-  done: boolean;
+  state: SagaState;
+  failedStep: StepTask | null;
   intervention?: boolean;
-  events: [string, string, number][];
+  completedSteps: readonly Step[];
+  events: PathEvent[];
 }[] = [
   {
     name: 'completed',
     perMille: 790,
     state: 'COMPLETED',
     failedStep: null,
-    done: true,
+    completedSteps: STEPS,
     events: [
-      ['o', 'order.created', 0],
-      ['s', 'order_fulfillment_saga.started', 0],
-      ['o', 'order.prescription_created', 20],
-      ['s', 'order_fulfillment_saga.state_changed', 20],
-      ['o', 'order.inventory_reserved', 40],
-      ['s', 'order_fulfillment_saga.state_changed', 40],
-      ['o', 'order.shipment_initiated', 60],
-      ['s', 'order_fulfillment_saga.state_changed', 60],
-      ['s', 'order_fulfillment_saga.completed', 60],
+      ...awaitingShipment,
+      ...stepEnded('order.shipment_initiated', 60),
+      sagaEvent('order_fulfillment_saga.completed', 60),
     ],
   },
   {
@@ -78,37 +114,21 @@ const PATHS: {
     perMille: 50,
     state: 'CANCELLED',
     failedStep: 'create-prescription',
-    done: true,
-    events: [
-      ['o', 'order.created', 0],
-      ['s', 'order_fulfillment_saga.started', 0],
-      ['o', 'order.prescription_failed', 20],
-      ['s', 'order_fulfillment_saga.state_changed', 20],
-      ['o', 'order.cancelled', 40],
-      ['s', 'order_fulfillment_saga.compensation_recorded', 40],
-      ['s', 'order_fulfillment_saga.state_changed', 40],
-      ['s', 'order_fulfillment_saga.failed', 40],
-    ],
+    completedSteps: stepsBefore('create-prescription'),
+    events: [...started, ...stepEnded('order.prescription_failed', 20), ...cancelled(40)],
   },
   {
     name: 'inventory_failed',
     perMille: 60,
     state: 'CANCELLED',
     failedStep: 'reserve-inventory',
-    done: true,
+    completedSteps: stepsBefore('reserve-inventory'),
     events: [
-      ['o', 'order.created', 0],
-      ['s', 'order_fulfillment_saga.started', 0],
-      ['o', 'order.prescription_created', 20],
-      ['s', 'order_fulfillment_saga.state_changed', 20],
-      ['o', 'order.inventory_reservation_failed', 40],
-      ['s', 'order_fulfillment_saga.state_changed', 40],
-      ['o', 'order.prescription_cancelled', 60],
-      ['s', 'order_fulfillment_saga.compensation_recorded', 60],
-      ['o', 'order.cancelled', 80],
-      ['s', 'order_fulfillment_saga.compensation_recorded', 80],
-      ['s', 'order_fulfillment_saga.state_changed', 80],
-      ['s', 'order_fulfillment_saga.failed', 80],
+      ...started,
+      ...stepEnded('order.prescription_created', 20),
+      ...stepEnded('order.inventory_reservation_failed', 40),
+      ...compensated('order.prescription_cancelled', 60),
+      ...cancelled(80),
     ],
   },
   {
@@ -116,24 +136,13 @@ const PATHS: {
     perMille: 40,
     state: 'CANCELLED',
     failedStep: 'initiate-shipment',
-    done: true,
+    completedSteps: stepsBefore('initiate-shipment'),
     events: [
-      ['o', 'order.created', 0],
-      ['s', 'order_fulfillment_saga.started', 0],
-      ['o', 'order.prescription_created', 20],
-      ['s', 'order_fulfillment_saga.state_changed', 20],
-      ['o', 'order.inventory_reserved', 40],
-      ['s', 'order_fulfillment_saga.state_changed', 40],
-      ['o', 'order.shipment_initiation_failed', 60],
-      ['s', 'order_fulfillment_saga.state_changed', 60],
-      ['o', 'order.inventory_released', 80],
-      ['s', 'order_fulfillment_saga.compensation_recorded', 80],
-      ['o', 'order.prescription_cancelled', 100],
-      ['s', 'order_fulfillment_saga.compensation_recorded', 100],
-      ['o', 'order.cancelled', 120],
-      ['s', 'order_fulfillment_saga.compensation_recorded', 120],
-      ['s', 'order_fulfillment_saga.state_changed', 120],
-      ['s', 'order_fulfillment_saga.failed', 120],
+      ...awaitingShipment,
+      ...stepEnded('order.shipment_initiation_failed', 60),
+      ...compensated('order.inventory_released', 80),
+      ...compensated('order.prescription_cancelled', 100),
+      ...cancelled(120),
     ],
   },
   {
@@ -141,19 +150,12 @@ const PATHS: {
     perMille: 40,
     state: 'COMPLETED',
     failedStep: null,
-    done: true,
+    completedSteps: STEPS,
     events: [
-      ['o', 'order.created', 0],
-      ['s', 'order_fulfillment_saga.started', 0],
-      ['o', 'order.prescription_created', 20],
-      ['s', 'order_fulfillment_saga.state_changed', 20],
-      ['o', 'order.inventory_reserved', 40],
-      ['s', 'order_fulfillment_saga.state_changed', 40],
-      ['s', 'order_fulfillment_saga.attempt_failed', 60],
-      ['s', 'order_fulfillment_saga.attempt_failed', 1100],
-      ['o', 'order.shipment_initiated', 3100],
-      ['s', 'order_fulfillment_saga.state_changed', 3100],
-      ['s', 'order_fulfillment_saga.completed', 3100],
+      ...awaitingShipment,
+      ...shipmentRetried,
+      ...stepEnded('order.shipment_initiated', 3100),
+      sagaEvent('order_fulfillment_saga.completed', 3100),
     ],
   },
   {
@@ -161,43 +163,18 @@ const PATHS: {
     perMille: 20,
     state: 'PENDING_SHIPMENT',
     failedStep: null,
-    done: false,
     intervention: true,
+    completedSteps: stepsBefore('initiate-shipment'),
     events: [
-      ['o', 'order.created', 0],
-      ['s', 'order_fulfillment_saga.started', 0],
-      ['o', 'order.prescription_created', 20],
-      ['s', 'order_fulfillment_saga.state_changed', 20],
-      ['o', 'order.inventory_reserved', 40],
-      ['s', 'order_fulfillment_saga.state_changed', 40],
-      ['s', 'order_fulfillment_saga.attempt_failed', 60],
-      ['s', 'order_fulfillment_saga.attempt_failed', 1100],
-      ['s', 'order_fulfillment_saga.intervention_required', 3100],
+      ...awaitingShipment,
+      ...shipmentRetried,
+      sagaEvent('order_fulfillment_saga.intervention_required', 3100),
     ],
   },
 ];
 
-const STEPS_DONE: Record<string, string[]> = {
-  completed: ['create-order', 'create-prescription', 'reserve-inventory', 'initiate-shipment'],
-  completed_after_retries: [
-    'create-order',
-    'create-prescription',
-    'reserve-inventory',
-    'initiate-shipment',
-  ],
-  prescription_failed: ['create-order'],
-  inventory_failed: ['create-order', 'create-prescription'],
-  shipment_failed: ['create-order', 'create-prescription', 'reserve-inventory'],
-  needs_intervention: ['create-order', 'create-prescription', 'reserve-inventory'],
-};
-const COMPENSATIONS: Record<string, string[]> = {
-  prescription_failed: ['cancel-order'],
-  inventory_failed: ['cancel-prescription', 'cancel-order'],
-  shipment_failed: ['release-inventory', 'cancel-prescription', 'cancel-order'],
-};
-
 const lit = (s: string | null) => (s === null ? 'null' : `'${s.replace(/'/g, "''")}'`);
-const arr = (xs: string[]) => `array[${xs.map(lit).join(', ')}]::text[]`;
+const arr = (xs: readonly string[]) => `array[${xs.map(lit).join(', ')}]::text[]`;
 
 export async function loadHistory(
   sql: postgres.Sql,
@@ -218,12 +195,12 @@ export async function loadHistory(
   let lo = 0;
   for (const [p, path] of PATHS.entries()) {
     await sql.unsafe(`insert into bench_paths values (${p}, ${lo}, ${lo + path.perMille}, ${lit(path.state)}, ${lit(path.failedStep)},
-      ${path.done}, ${!!path.intervention}, ${arr(STEPS_DONE[path.name]!)}, ${arr(COMPENSATIONS[path.name] ?? [])})`);
+      ${isTerminal(path.state)}, ${!!path.intervention}, ${arr(path.completedSteps)}, ${arr(path.failedStep ? compensationPlan(path.completedSteps) : [])})`);
     lo += path.perMille;
     const versions = { o: 0, s: 0 };
     const rows = path.events.map(
       ([stream, type, offset], seq) =>
-        `(${p}, ${seq}, '${stream}', ${++versions[stream as 'o' | 's']}, ${lit(type)}, ${offset})`,
+        `(${p}, ${seq}, '${stream}', ${++versions[stream]}, ${lit(type)}, ${offset})`,
     );
     await sql.unsafe(`insert into bench_path_events values ${rows.join(', ')}`);
   }

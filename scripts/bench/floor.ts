@@ -76,6 +76,28 @@ async function runOne(sql: postgres.Sql, order: BenchOrder): Promise<void> {
   const orderId = `${input.orderId!}-floor`;
   const sagaStream = `order_fulfillment_saga-${sagaId}`;
   const orderStream = `order-${orderId}`;
+  // Steps 2-4 each append their outcome to the order stream and the saga's move to its next
+  // state, both at the step's number as stream version (a step is one event on each stream).
+  const stepEnded = (
+    step: number,
+    outcome: { type: string; payload: unknown; key: string },
+    to: string,
+  ) => [
+    {
+      stream: orderStream,
+      version: step,
+      type: outcome.type,
+      payload: outcome.payload,
+      key: `${sagaId}:${outcome.key}`,
+    },
+    {
+      stream: sagaStream,
+      version: step,
+      type: 'order_fulfillment_saga.state_changed',
+      payload: { to },
+      key: `${sagaId}:s${step}`,
+    },
+  ];
 
   // 1. create: the order, its event and the saga's, the saga row.
   await sql.begin(async (tx) => {
@@ -110,22 +132,15 @@ async function runOne(sql: postgres.Sql, order: BenchOrder): Promise<void> {
     const prescriptionId = `RX-${randomUUID()}`;
     await tx`insert into prescriptions (prescription_id, order_id, saga_id, prescriber_id, status, created_at)
       values (${prescriptionId}, ${orderId}, ${sagaId}, ${input.prescriberId ?? null}, 'active', now())`;
-    await appendRows(tx, sagaId, [
-      {
-        stream: orderStream,
-        version: 2,
-        type: 'order.prescription_created',
-        payload: { orderId, prescriptionId },
-        key: `${sagaId}:rx`,
-      },
-      {
-        stream: sagaStream,
-        version: 2,
-        type: 'order_fulfillment_saga.state_changed',
-        payload: { to: 'PENDING_INVENTORY_RESERVATION' },
-        key: `${sagaId}:s2`,
-      },
-    ]);
+    await appendRows(
+      tx,
+      sagaId,
+      stepEnded(
+        2,
+        { type: 'order.prescription_created', payload: { orderId, prescriptionId }, key: 'rx' },
+        'PENDING_INVENTORY_RESERVATION',
+      ),
+    );
     await tx`update order_fulfillment_sagas set state = 'PENDING_INVENTORY_RESERVATION', current_task = 'reserve-inventory',
       completed_steps = ${['create-order', 'create-prescription']}, updated_at = now(), version = 2, order_version = 2
       where saga_id = ${sagaId}`;
@@ -151,22 +166,15 @@ async function runOne(sql: postgres.Sql, order: BenchOrder): Promise<void> {
     for (const l of lines) {
       await tx`update inventory_items set reserved = reserved + ${l.quantity}, updated_at = now() where sku = ${l.sku}`;
     }
-    await appendRows(tx, sagaId, [
-      {
-        stream: orderStream,
-        version: 3,
-        type: 'order.inventory_reserved',
-        payload: { orderId, lines },
-        key: `${sagaId}:inv`,
-      },
-      {
-        stream: sagaStream,
-        version: 3,
-        type: 'order_fulfillment_saga.state_changed',
-        payload: { to: 'PENDING_SHIPMENT' },
-        key: `${sagaId}:s3`,
-      },
-    ]);
+    await appendRows(
+      tx,
+      sagaId,
+      stepEnded(
+        3,
+        { type: 'order.inventory_reserved', payload: { orderId, lines }, key: 'inv' },
+        'PENDING_SHIPMENT',
+      ),
+    );
     await tx`update order_fulfillment_sagas set state = 'PENDING_SHIPMENT', current_task = 'initiate-shipment',
       completed_steps = ${['create-order', 'create-prescription', 'reserve-inventory']}, updated_at = now(), version = 3, order_version = 3
       where saga_id = ${sagaId}`;
@@ -179,20 +187,11 @@ async function runOne(sql: postgres.Sql, order: BenchOrder): Promise<void> {
     await tx`insert into shipments (shipment_id, order_id, saga_id, carrier_reference, created_at)
       values (${shipmentId}, ${orderId}, ${sagaId}, ${`SIM-${sagaId}`}, now())`;
     await appendRows(tx, sagaId, [
-      {
-        stream: orderStream,
-        version: 4,
-        type: 'order.shipment_initiated',
-        payload: { orderId, shipmentId },
-        key: `${sagaId}:ship`,
-      },
-      {
-        stream: sagaStream,
-        version: 4,
-        type: 'order_fulfillment_saga.state_changed',
-        payload: { to: 'COMPLETED' },
-        key: `${sagaId}:s4`,
-      },
+      ...stepEnded(
+        4,
+        { type: 'order.shipment_initiated', payload: { orderId, shipmentId }, key: 'ship' },
+        'COMPLETED',
+      ),
       {
         stream: sagaStream,
         version: 5,

@@ -1,5 +1,6 @@
 import postgres from 'postgres';
 import { compensationPlan } from '@/lib/saga/compensation-plan';
+import { EVENT_TYPES, streamKindOf, type EventType } from '@/lib/saga/events';
 import type { Step } from '@/lib/saga/model';
 import { MUST_NOT_COMPLETE, type TrackedOrder } from './load';
 
@@ -15,18 +16,13 @@ const STEP_OF_EVENT: Record<string, Step> = {
   'order.inventory_reserved': 'reserve-inventory',
   'order.shipment_initiated': 'initiate-shipment',
 };
-/** Facts that happen at most once in a saga. */
-const ONCE = [
-  'order.created',
-  'order.prescription_created',
-  'order.prescription_failed',
-  'order.inventory_reserved',
-  'order.inventory_reservation_failed',
-  'order.shipment_initiated',
-  'order.shipment_initiation_failed',
-  'order.prescription_cancelled',
-  'order.inventory_released',
-  'order.cancelled',
+/**
+ * Facts that happen at most once in a saga: every order event (a step's outcome, an undo, the
+ * creation and cancellation) and the saga's start and end. Read from the catalogue, so a new
+ * order event is checked without editing this list.
+ */
+const ONCE: readonly EventType[] = [
+  ...EVENT_TYPES.filter((type) => streamKindOf(type) === 'order'),
   'order_fulfillment_saga.started',
   'order_fulfillment_saga.failed',
   'order_fulfillment_saga.completed',

@@ -14,18 +14,21 @@ export async function retrySagaAction(
   sagaId: string,
   reason: string,
 ): Promise<ActionResult<OperatorActionResult>> {
-  try {
-    const principal = await requireOperator();
-    return {
-      ok: true,
-      data: await retrySaga(getDb(), String(sagaId), { reason }, auditActorOf(principal)),
-    };
-  } catch (error) {
-    return refusalResult(error, 'saga.retry');
-  }
+  return runOperatorCommand(retrySaga, 'saga.retry', sagaId, reason);
 }
 
 export async function cancelSagaAction(
+  sagaId: string,
+  reason: string,
+): Promise<ActionResult<OperatorActionResult>> {
+  return runOperatorCommand(cancelSaga, 'saga.cancel', sagaId, reason);
+}
+
+// Not exported: a 'use server' module's exports are callable from the browser, and this takes
+// the command to run as an argument.
+async function runOperatorCommand(
+  command: typeof retrySaga | typeof cancelSaga,
+  action: 'saga.retry' | 'saga.cancel',
   sagaId: string,
   reason: string,
 ): Promise<ActionResult<OperatorActionResult>> {
@@ -33,9 +36,9 @@ export async function cancelSagaAction(
     const principal = await requireOperator();
     return {
       ok: true,
-      data: await cancelSaga(getDb(), String(sagaId), { reason }, auditActorOf(principal)),
+      data: await command(getDb(), String(sagaId), { reason }, auditActorOf(principal)),
     };
   } catch (error) {
-    return refusalResult(error, 'saga.cancel');
+    return refusalResult(error, action);
   }
 }
