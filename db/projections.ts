@@ -1,17 +1,9 @@
-import { and, eq, sql } from 'drizzle-orm';
 import type { StoredEvent } from '@/lib/saga/events';
 import { expectedTask, type Saga } from '@/lib/saga/saga';
 import type { CompensationTask, Step, StepTask } from '@/lib/saga/model';
 import type { DbOrTx, Tx } from './client';
 import { rawSql, readTimestamp, timestampParam, type RawTimestamp } from './raw';
-import {
-  inventoryItems,
-  inventoryReservations,
-  orderFulfillmentSagas,
-  orders,
-  prescriptions,
-  shipments,
-} from './schema';
+import type { orderFulfillmentSagas } from './schema';
 
 type SagaRow = typeof orderFulfillmentSagas.$inferSelect;
 
@@ -35,82 +27,57 @@ export async function projectDomainEvent(
   event: StoredEvent,
   options: ProjectionOptions = { adjustStock: true },
 ): Promise<void> {
+  // Prepared statements (db/raw.ts): every step projects at least one event.
+  const raw = rawSql(tx);
   const sagaId = event.metadata.correlationId;
+  const at = timestampParam(event.recordedAt);
   switch (event.type) {
     case 'order.created': {
       const p = event.payload;
-      await tx.insert(orders).values({
-        orderId: p.orderId,
-        sagaId: p.sagaId,
-        patientId: p.patientId,
-        prescriberId: p.prescriberId,
-        medications: p.medications,
-        shippingAddress: p.shippingAddress,
-        status: 'created',
-        idempotencyKey: p.idempotencyKey,
-        requestHash: p.requestHash,
-        createdAt: event.recordedAt,
-      });
+      await raw`insert into orders (order_id, saga_id, patient_id, prescriber_id, medications,
+          shipping_address, status, idempotency_key, request_hash, created_at)
+        values (${p.orderId}, ${p.sagaId}, ${p.patientId}, ${p.prescriberId},
+          ${JSON.stringify(p.medications)}::jsonb, ${JSON.stringify(p.shippingAddress)}::jsonb,
+          'created', ${p.idempotencyKey}, ${p.requestHash}, ${at})`;
       return;
     }
-    case 'order.prescription_created':
-      await tx.insert(prescriptions).values({
-        prescriptionId: event.payload.prescriptionId,
-        orderId: event.payload.orderId,
-        sagaId,
-        prescriberId: event.payload.prescriberId,
-        status: 'active',
-        createdAt: event.recordedAt,
-      });
+    case 'order.prescription_created': {
+      const p = event.payload;
+      await raw`insert into prescriptions (prescription_id, order_id, saga_id, prescriber_id, status, created_at)
+        values (${p.prescriptionId}, ${p.orderId}, ${sagaId}, ${p.prescriberId}, 'active', ${at})`;
       return;
+    }
     case 'order.prescription_cancelled':
-      await tx
-        .update(prescriptions)
-        .set({ status: 'cancelled', cancelledAt: event.recordedAt })
-        .where(eq(prescriptions.prescriptionId, event.payload.prescriptionId));
+      await raw`update prescriptions set status = 'cancelled', cancelled_at = ${at}
+        where prescription_id = ${event.payload.prescriptionId}`;
       return;
-    case 'order.inventory_reserved':
+    case 'order.inventory_reserved': {
+      const { lines } = event.payload;
       await Promise.all([
-        tx.insert(inventoryReservations).values(
-          event.payload.lines.map((l) => ({
-            sagaId,
-            sku: l.sku,
-            quantity: l.quantity,
-            status: 'active' as const,
-            reservedAt: event.recordedAt,
-          })),
-        ),
-        ...(options.adjustStock ? adjustReserved(tx, event.payload.lines, +1) : []),
+        raw`insert into inventory_reservations (saga_id, sku, quantity, status, reserved_at)
+          select ${sagaId}, sku, quantity, 'active', ${at}
+          from unnest(${lines.map((l) => l.sku)}::text[], ${lines.map((l) => l.quantity)}::int[])
+            as l(sku, quantity)`,
+        ...(options.adjustStock ? adjustReserved(tx, lines, +1) : []),
       ]);
       return;
+    }
     case 'order.inventory_released':
       await Promise.all([
-        tx
-          .update(inventoryReservations)
-          .set({ status: 'released', releasedAt: event.recordedAt })
-          .where(
-            and(
-              eq(inventoryReservations.sagaId, sagaId),
-              eq(inventoryReservations.status, 'active'),
-            ),
-          ),
+        raw`update inventory_reservations set status = 'released', released_at = ${at}
+          where saga_id = ${sagaId} and status = 'active'`,
         ...(options.adjustStock ? adjustReserved(tx, event.payload.lines, -1) : []),
       ]);
       return;
-    case 'order.shipment_initiated':
-      await tx.insert(shipments).values({
-        shipmentId: event.payload.shipmentId,
-        orderId: event.payload.orderId,
-        sagaId,
-        carrierReference: event.payload.carrierReference,
-        createdAt: event.recordedAt,
-      });
+    case 'order.shipment_initiated': {
+      const p = event.payload;
+      await raw`insert into shipments (shipment_id, order_id, saga_id, carrier_reference, created_at)
+        values (${p.shipmentId}, ${p.orderId}, ${sagaId}, ${p.carrierReference}, ${at})`;
       return;
+    }
     case 'order.cancelled':
-      await tx
-        .update(orders)
-        .set({ status: 'cancelled', cancelledAt: event.recordedAt })
-        .where(eq(orders.orderId, event.payload.orderId));
+      await raw`update orders set status = 'cancelled', cancelled_at = ${at}
+        where order_id = ${event.payload.orderId}`;
       return;
     default:
       return; // saga-stream events and failures change only the saga row
@@ -126,15 +93,12 @@ function adjustReserved(
   lines: readonly { sku: string; quantity: number }[],
   sign: 1 | -1,
 ): Promise<unknown>[] {
-  return lines.map((l) =>
-    tx
-      .update(inventoryItems)
-      .set({
-        reserved: sql`${inventoryItems.reserved} + ${sign * l.quantity}`,
-        updatedAt: sql`now()`,
-      })
-      .where(eq(inventoryItems.sku, l.sku))
-      .execute(),
+  const raw = rawSql(tx);
+  return lines.map(
+    (
+      l,
+    ) => raw`update inventory_items set reserved = reserved + ${sign * l.quantity}, updated_at = now()
+      where sku = ${l.sku}`,
   );
 }
 

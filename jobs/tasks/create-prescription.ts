@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { inArray } from 'drizzle-orm';
-import { medications } from '@/db/schema';
-import { checkPrescription } from '@/lib/domain/prescription-rules';
+import { rawSql } from '@/db/raw';
+import { checkPrescription, type CatalogEntry } from '@/lib/domain/prescription-rules';
 import type { StepHandler } from '../task-context';
 
 export const createPrescription: StepHandler = async ({ tx, order }) => {
   const skus = order.medications.map((m) => m.sku);
-  const catalog = await tx.select().from(medications).where(inArray(medications.sku, skus));
-  const check = checkPrescription(order.medications, order.prescriberId, new Map(catalog.map((c) => [c.sku, c])));
+  const catalog = await rawSql(tx)<CatalogEntry[]>`
+    select sku, name, requires_prescription as "requiresPrescription",
+      max_quantity_per_order as "maxQuantityPerOrder"
+    from medications where sku = any(${skus}::text[])`;
+  const check = checkPrescription(
+    order.medications,
+    order.prescriberId,
+    new Map(catalog.map((c) => [c.sku, c])),
+  );
   if (!check.ok) {
     return {
       type: 'order.prescription_failed',
@@ -16,6 +22,10 @@ export const createPrescription: StepHandler = async ({ tx, order }) => {
   }
   return {
     type: 'order.prescription_created',
-    payload: { orderId: order.orderId, prescriptionId: `RX-${randomUUID()}`, prescriberId: order.prescriberId },
+    payload: {
+      orderId: order.orderId,
+      prescriptionId: `RX-${randomUUID()}`,
+      prescriberId: order.prescriberId,
+    },
   };
 };

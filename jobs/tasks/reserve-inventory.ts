@@ -1,5 +1,4 @@
-import { asc, inArray } from 'drizzle-orm';
-import { inventoryItems } from '@/db/schema';
+import { rawSql } from '@/db/raw';
 import { describeShortages, mergeLines, planReservation } from '@/lib/domain/reservation-rules';
 import type { StepHandler } from '../task-context';
 
@@ -7,12 +6,9 @@ export const reserveInventory: StepHandler = async ({ tx, order }) => {
   const lines = mergeLines(order.medications);
   // Lock the stock rows in SKU order so two orders for the same SKUs queue instead of deadlocking;
   // the projection of the event below then raises `reserved` under the same locks.
-  const stock = await tx
-    .select({ sku: inventoryItems.sku, onHand: inventoryItems.onHand, reserved: inventoryItems.reserved })
-    .from(inventoryItems)
-    .where(inArray(inventoryItems.sku, lines.map((l) => l.sku)))
-    .orderBy(asc(inventoryItems.sku))
-    .for('update');
+  const stock = await rawSql(tx)<{ sku: string; onHand: number; reserved: number }[]>`
+    select sku, on_hand as "onHand", reserved from inventory_items
+    where sku = any(${lines.map((l) => l.sku)}::text[]) order by sku for update`;
   const plan = planReservation(lines, stock);
   if (!plan.ok) {
     return {
@@ -25,5 +21,8 @@ export const reserveInventory: StepHandler = async ({ tx, order }) => {
       },
     };
   }
-  return { type: 'order.inventory_reserved', payload: { orderId: order.orderId, lines: plan.lines } };
+  return {
+    type: 'order.inventory_reserved',
+    payload: { orderId: order.orderId, lines: plan.lines },
+  };
 };
