@@ -40,6 +40,8 @@ test(
       rate: 25,
       rateSeconds: 2,
       floorConcurrency: 4,
+      // The web app needs a production build and a few seconds per run: not for a smoke test.
+      web: false,
       workerEnv: { RXSAGA_RETRY_BASE_MS: '50' },
       log: () => {},
       progress: false,

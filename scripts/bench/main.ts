@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { openBenchDatabase, isDurable } from './database';
 import { round, table } from './report';
 import { runSagaBench, type RunResult, type SagaBenchResult } from './run';
+import { stopWebProcesses, WebBuildError } from './web';
 
 const USAGE = `npm run bench -- [options]
 
@@ -16,6 +17,10 @@ const USAGE = `npm run bench -- [options]
     --mix                include every failure path (prescription, inventory, shipment, retried shipment)
     --no-floor           skip the floor
     --no-drain           skip the drain runs
+    --no-web             run without the web app. By default each drain and rate run also runs the
+                         web app (next start on its production build, built first when missing or
+                         stale) with one open dashboard (the live event stream, and its reads every
+                         2 s): the memory target is web + one worker while draining
     --floor-concurrency N  sagas in flight in the floor (default 8)
 
   Dashboard bench:
@@ -41,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       mix: { type: 'boolean', default: false },
       'no-floor': { type: 'boolean', default: false },
       'no-drain': { type: 'boolean', default: false },
+      'no-web': { type: 'boolean', default: false },
       'floor-concurrency': { type: 'string' },
       dashboard: { type: 'boolean', default: false },
       reload: { type: 'boolean', default: false },
@@ -64,7 +70,11 @@ export async function main(argv: string[]): Promise<number> {
   const log = (m: string) => console.error(`[bench] ${m}`);
 
   const db = await openBenchDatabase(log);
-  const stopOnSignal = () => void db.stop().finally(() => process.exit(130));
+  // Ctrl-C: a running build and the web app are ours to stop (the workers stop with the group).
+  const stopOnSignal = () =>
+    void stopWebProcesses()
+      .finally(() => db.stop())
+      .finally(() => process.exit(130));
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
   try {
@@ -88,6 +98,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const workers = values.workers === undefined ? [1, 2] : [int('workers', values.workers, 1, 1)];
     const result = await runSagaBench({
+      web: !values['no-web'],
       url: db.url,
       admin: db.admin,
       settings: db.settings,
@@ -103,7 +114,12 @@ export async function main(argv: string[]): Promise<number> {
       rateSeconds: int('rate-seconds', values['rate-seconds'], 20, 1),
       floorConcurrency: int('floor-concurrency', values['floor-concurrency'], 8, 1),
       log,
+    }).catch((err: unknown) => {
+      if (!(err instanceof WebBuildError)) throw err;
+      log(err.message);
+      return undefined;
     });
+    if (!result) return 1;
     printSagaBench(result);
     if (values.json) await writeJson(values.json, result, log);
     return result.correct ? 0 : 1;
@@ -145,6 +161,8 @@ export function printSagaBench(r: SagaBenchResult): void {
         'p99 ms',
         'CPU ms/saga',
         'worker RSS MB',
+        'web RSS MB',
+        'web+worker RSS MB',
         'correct',
       ],
       runs.map((x) => [
@@ -157,6 +175,8 @@ export function printSagaBench(r: SagaBenchResult): void {
         x.p99Ms,
         x.cpuMsPerSaga,
         x.peakWorkerRssMb ?? '-',
+        x.webRssMb ?? '-',
+        x.webPlusWorkerRssMb ?? '-',
         x.correctness.ok ? 'yes' : 'NO',
       ]),
     ),
@@ -180,6 +200,7 @@ floor                        ${fmt(r.floorSagasPerSecond)} sagas/s
 ratio to floor               ${fmt(r.ratioToFloor)}     ≥ 0.5: ${target(r.ratioToFloor === null ? null : r.ratioToFloor >= 0.5)}
 CPU per saga                 ${fmt(r.cpuMsPerSaga)} ms    ≤ 10 ms: ${target(r.cpuMsPerSaga === null ? null : r.cpuMsPerSaga <= 10)}
 latency p50 / p95 / p99      ${fmt(r.p50Ms)} / ${fmt(r.p95Ms)} / ${fmt(r.p99Ms)} ms    p50 ≤ 20, p95 ≤ 40: ${target(r.p50Ms === null || !r.rate ? null : r.p50Ms <= 20 && (r.p95Ms ?? Infinity) <= 40)}
+memory (web + 1 worker peak)   ${r.webPlusWorkerRssMb === null ? '-' : `${r.webPlusWorkerRssMb} MB`}    ≤ 600 MB: ${target(r.webPlusWorkerRssMb === null ? null : r.webPlusWorkerRssMb <= 600)}
 scale-out (2 vs 1 worker)    ${r.scaleOut ? `${fmt(r.scaleOut.ratio)}×` : '-'}     > 1: ${target(r.scaleOut ? r.scaleOut.ratio > 1 : null)}
 correctness                  ${r.correct ? 'every saga finished as expected, no step twice, no job left' : 'FAILED'}`);
   for (const x of runs) {

@@ -8,7 +8,15 @@ import { runFloor } from './floor';
 import { makeOrders, type BenchOrder, type Outcome } from './orders';
 import { progressBar as bar_, round, summarize } from './report';
 import { verifyRun, type Correctness } from './verify';
-import { startWorkers } from './workers';
+import {
+  ensureWebBuild,
+  openDashboard,
+  startWeb,
+  webBackendPids,
+  type Dashboard,
+  type DashboardSummary,
+} from './web';
+import { startWorkers, type WorkerProcesses } from './workers';
 
 export interface SagaBenchOptions {
   url: string;
@@ -27,6 +35,11 @@ export interface SagaBenchOptions {
   rate: number;
   rateSeconds: number;
   floorConcurrency: number;
+  /**
+   * Run the web app (`next start`, built first when needed) and one open dashboard against it
+   * during each drain and rate run, for the "web + one worker" memory figure.
+   */
+  web: boolean;
   /** Extra environment for the worker processes. */
   workerEnv?: Record<string, string>;
   log: (m: string) => void;
@@ -47,7 +60,12 @@ export interface RunResult {
   maxMs: number;
   cpuMsPerSaga: number;
   cpuMs: Record<string, number>;
+  /** Peak RSS of one worker process. */
   peakWorkerRssMb: number | null;
+  /** Peak RSS of the web app's process tree (runs with the web only). */
+  webRssMb: number | null;
+  /** Peak of web tree + the largest worker, sampled at the same moment (runs with the web only). */
+  webPlusWorkerRssMb: number | null;
   offeredPerSecond?: number;
   correctness: Correctness;
 }
@@ -64,6 +82,9 @@ export interface SagaBenchResult {
   p95Ms: number | null;
   p99Ms: number | null;
   cpuMsPerSaga: number | null;
+  /** The memory headline: the 1-worker drain's peak web RSS and web + worker RSS. */
+  webRssMb: number | null;
+  webPlusWorkerRssMb: number | null;
   scaleOut: { workers: number; ratio: number } | null;
   headlineWorkers: number | null;
   correct: boolean;
@@ -96,6 +117,8 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
     o.log(
       `WARNING: not durable (fsync=${o.settings.fsync}, synchronous_commit=${o.settings.synchronous_commit})`,
     );
+  // Once, before any run: a missing or stale build fails here rather than mid-bench.
+  if (o.web && (o.drain || o.rate > 0)) await ensureWebBuild(o.log);
   const app = connect(o.url, 8);
   const result: SagaBenchResult = {
     machine: machine(o.settings),
@@ -109,6 +132,8 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
     p95Ms: null,
     p99Ms: null,
     cpuMsPerSaga: null,
+    webRssMb: null,
+    webPlusWorkerRssMb: null,
     scaleOut: null,
     headlineWorkers: null,
     correct: true,
@@ -140,7 +165,7 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
         t,
         cpu,
         ['postgres'],
-        null,
+        NO_MEMORY,
         correctness,
       );
       bar.done(`${round(result.floor.sagasPerSecond)} sagas/s`);
@@ -218,6 +243,10 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
   if (latency)
     Object.assign(result, { p50Ms: latency.p50Ms, p95Ms: latency.p95Ms, p99Ms: latency.p99Ms });
   const one = result.drains.find((d) => d.workers === 1);
+  if (one) {
+    result.webRssMb = one.webRssMb;
+    result.webPlusWorkerRssMb = one.webPlusWorkerRssMb;
+  }
   const more = result.drains.filter((d) => d.workers > 1).sort((a, b) => b.workers - a.workers)[0];
   if (one && more)
     result.scaleOut = {
@@ -247,34 +276,63 @@ async function runWithWorkers(
 ): Promise<RunResult> {
   const env: Record<string, string> = { DATABASE_URL: o.url, ...(o.workerEnv ?? {}) };
   if (o.concurrency) env.WORKER_CONCURRENCY = String(o.concurrency);
-  const procs = await startWorkers(o.admin, workers, env);
-  const label = prefix.startsWith('RATE')
-    ? `rate    (${o.rate}/s, ${workers} worker${workers > 1 ? 's' : ''})`
-    : `drain   (${workers} worker${workers > 1 ? 's' : ''})`;
-  const bar = progressBar(label, orders.length);
-  const meter = new CpuMeter({ workers: procs.pids, postgres: () => (pgPid ? [pgPid] : []) });
-  const client = process.cpuUsage();
+  const web = o.web ? await startWeb({ databaseUrl: o.url }) : undefined;
+  let procs: WorkerProcesses | undefined;
+  let dashboard: Dashboard | undefined;
+  let seen: DashboardSummary | undefined;
+  let cpu: Record<string, number>;
+  let peakWeb = 0;
+  let peakWebPlusWorker = 0;
   let created = 0;
   let failedCreates = 0;
-  meter.begin();
-  let finished = false;
-  const offering = offer(async (order) => {
-    try {
-      await createOrder(db, order.input);
-      created++;
-    } catch (err) {
-      failedCreates++;
-      o.log(`createOrder failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }).finally(() => (finished = true));
-  let cpu: Record<string, number>;
+  const label =
+    (prefix.startsWith('RATE')
+      ? `rate    (${o.rate}/s, ${workers} worker${workers > 1 ? 's' : ''}`
+      : `drain   (${workers} worker${workers > 1 ? 's' : ''}`) + `${web ? ' + web' : ''})`;
+  let bar: ReturnType<typeof progressBar>;
   try {
+    procs = await startWorkers(o.admin, workers, env);
+    // The dashboard is open (event stream connected) before the first order.
+    if (web) dashboard = await openDashboard(web);
+    const trees: Record<string, () => number[]> = {
+      workers: procs.pids,
+      postgres: () => (pgPid ? [pgPid] : []),
+    };
+    // The web's CPU is shown in the split, not counted in CPU per saga (workers + PostgreSQL);
+    // nor is that of the PostgreSQL backends serving it (the dashboard's reads): taken out of
+    // `postgres` as `webPostgres`.
+    let webBackends: number[] = [];
+    const findWebBackends = async () => {
+      if (web && pgPid) webBackends = await webBackendPids(web, o.admin);
+    };
+    if (web) trees.web = () => [web.pid];
+    if (web && pgPid) trees.webPostgres = () => webBackends;
+    const meter = new CpuMeter(trees);
+    await findWebBackends();
+    const client = process.cpuUsage();
+    bar = progressBar(label, orders.length);
+    meter.begin();
+    let finished = false;
+    const offering = offer(async (order) => {
+      try {
+        await createOrder(db, order.input);
+        created++;
+      } catch (err) {
+        failedCreates++;
+        o.log(`createOrder failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }).finally(() => (finished = true));
     const deadline = () => Date.now() + 120_000;
     let stallDeadline = deadline();
     let lastDone = -1;
     for (;;) {
       await new Promise((r) => setTimeout(r, 200));
-      procs.sample();
+      const workerRss = procs.sample();
+      if (web) {
+        const webRss = web.rssMb();
+        peakWeb = Math.max(peakWeb, webRss);
+        peakWebPlusWorker = Math.max(peakWebPlusWorker, webRss + Math.max(0, ...workerRss));
+      }
       const [s] = await settledSql(o.admin, prefix);
       const done = s!.total - s!.open;
       bar.update(done, `created ${created}${s!.stuck ? `, ${s!.stuck} need intervention` : ''}`);
@@ -286,15 +344,25 @@ async function runWithWorkers(
         throw new Error(`no progress for 120 s (${done}/${orders.length} settled)`);
       }
     }
+    await findWebBackends(); // its pool may have grown during the run
     cpu = { ...meter.end(), client: cpuMs(process.cpuUsage(client)) };
+    if (cpu.webPostgres !== undefined) {
+      cpu.webPostgres = Math.max(0, cpu.webPostgres);
+      cpu.postgres = (cpu.postgres ?? 0) - cpu.webPostgres;
+    }
     await offering;
   } finally {
-    await procs.stop();
+    seen = await dashboard?.stop();
+    await Promise.all([procs?.stop(), web?.stop()]);
   }
   const t = await timingsFromRows(o.admin, prefix);
   const expected = new Map(orders.map((x) => [x.input.orderId!, x.outcome]));
   const correctness = await verifyRun(o.admin, expected);
   if (failedCreates > 0) correctness.problems.push(`${failedCreates} createOrder calls failed`);
+  if (seen && seen.failures > 0)
+    correctness.problems.push(
+      `dashboard: ${seen.failures} of ${seen.requests} requests failed (${seen.problems.join('; ')})`,
+    );
   correctness.ok = correctness.problems.length === 0;
   const run = toResult(
     'drain',
@@ -303,12 +371,29 @@ async function runWithWorkers(
     t,
     cpu,
     ['workers', 'postgres'],
-    procs.peakRssMb(),
+    {
+      worker: procs.peakRssMb(),
+      web: web ? peakWeb : null,
+      webPlusWorker: web ? peakWebPlusWorker : null,
+    },
     correctness,
   );
-  bar.done(`${round(run.sagasPerSecond)} sagas/s, p50 ${run.p50Ms} ms`);
+  bar.done(
+    `${round(run.sagasPerSecond)} sagas/s, p50 ${run.p50Ms} ms` +
+      (seen
+        ? `, dashboard ${seen.requests - seen.failures}/${seen.requests} requests answered`
+        : ''),
+  );
   return run;
 }
+
+interface PeakRss {
+  worker: number | null;
+  web: number | null;
+  webPlusWorker: number | null;
+}
+const NO_MEMORY: PeakRss = { worker: null, web: null, webPlusWorker: null };
+const mb = (n: number | null) => (n === null ? null : Math.round(n));
 
 function toResult(
   mode: RunResult['mode'],
@@ -317,7 +402,7 @@ function toResult(
   t: { latencies: number[]; seconds: number; n: number },
   cpu: Record<string, number>,
   counted: string[],
-  peakRss: number | null,
+  rss: PeakRss,
   correctness: Correctness,
 ): RunResult {
   const counts = counted.reduce((sum, k) => sum + (cpu[k] ?? 0), 0);
@@ -331,7 +416,9 @@ function toResult(
     ...summarize(t.latencies),
     cpuMsPerSaga: round(counts / Math.max(1, t.n), 2),
     cpuMs: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(v)])),
-    peakWorkerRssMb: peakRss === null ? null : Math.round(peakRss),
+    peakWorkerRssMb: mb(rss.worker),
+    webRssMb: mb(rss.web),
+    webPlusWorkerRssMb: mb(rss.webPlusWorker),
     correctness,
   };
 }

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type postgres from 'postgres';
 import { projectRoot } from '@/db/embedded';
+import { rssMb } from './cpu';
 
 /**
  * Real worker processes (`node --import tsx jobs/worker.ts`), as `npm run worker` runs them.
@@ -11,8 +11,11 @@ import { projectRoot } from '@/db/embedded';
 export interface WorkerProcesses {
   pids: () => number[];
   stop: () => Promise<void>;
-  /** Peak RSS (MiB) seen by sample(); call sample() periodically. */
-  sample: () => void;
+  /**
+   * RSS (MiB) of each worker process now; call it periodically: peakRssMb() is the largest
+   * value it has seen.
+   */
+  sample: () => number[];
   peakRssMb: () => number;
 }
 
@@ -57,18 +60,12 @@ export async function startWorkers(
     await new Promise((r) => setTimeout(r, 100));
   }
   let peak = 0;
-  const rssMb = (pid: number) => {
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-    } catch {
-      return 0;
-    }
-  };
   return {
     pids: () => children.flatMap((c) => (c.pid && c.exitCode === null ? [c.pid] : [])),
     sample: () => {
-      for (const c of children) if (c.pid) peak = Math.max(peak, rssMb(c.pid));
+      const now = children.map((c) => (c.pid ? rssMb(c.pid) : 0));
+      peak = Math.max(peak, ...now);
+      return now;
     },
     peakRssMb: () => peak,
     stop: async () => {
