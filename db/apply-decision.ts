@@ -47,7 +47,10 @@ export async function applyDecision(
   // transaction's connection (one round trip instead of one each). The server still runs them
   // one after the other, and the first error aborts the transaction as before.
   const writes: Promise<unknown>[] = stored.map((event) => projectDomainEvent(tx, event));
-  writes.push(saveSaga(tx, next), notifyAppended(tx, target.sagaId, stored));
+  writes.push(
+    saveSaga(tx, next, current ? 'stored' : 'new'),
+    notifyAppended(tx, target.sagaId, stored),
+  );
   if (options.completeJobId) writes.push(completeJobInTransaction(tx, options.completeJobId));
   for (const task of decision.dequeue) writes.push(dequeueTask(tx, target.sagaId, task));
   if (decision.enqueue) {

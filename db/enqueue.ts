@@ -41,29 +41,32 @@ export async function enqueueTask(
   options: EnqueueOptions = { wake: true },
 ): Promise<void> {
   const key = jobKey(sagaId, task);
-  // Issued together (pipelined, run in this order). First: a job with this key that a worker
-  // holds keeps running but gives its key up and will not be retried, as add_job does.
   const raw = rawSql(tx);
-  const writes: Promise<unknown>[] = [
-    raw`update graphile_worker._private_jobs
-      set key = null, attempts = max_attempts, updated_at = now()
-      where key = ${key} and is_available is not true`,
-    raw`insert into graphile_worker._private_jobs as jobs (task_id, payload, run_at, max_attempts, key)
-      select tasks.id, ${JSON.stringify({ sagaId })}::json, coalesce(${timestampParam(runAt)}::timestamptz, now()),
-        ${JOB_MAX_ATTEMPTS}::smallint, ${key}::text
-      from graphile_worker._private_tasks as tasks where tasks.identifier = ${task}::text
-      on conflict (key) do update set
-        task_id = excluded.task_id, payload = excluded.payload, run_at = excluded.run_at,
-        max_attempts = excluded.max_attempts, revision = jobs.revision + 1,
-        attempts = 0, last_error = null, updated_at = now()
-      where jobs.locked_at is null
-      returning jobs.id`,
-  ];
+  const insert = () => raw<{ id: string }[]>`
+    insert into graphile_worker._private_jobs as jobs (task_id, payload, run_at, max_attempts, key)
+    select tasks.id, ${JSON.stringify({ sagaId })}::json,
+      coalesce(${timestampParam(runAt)}::timestamptz, now()), ${JOB_MAX_ATTEMPTS}::smallint, ${key}::text
+    from graphile_worker._private_tasks as tasks where tasks.identifier = ${task}::text
+    on conflict (key) do update set
+      task_id = excluded.task_id, payload = excluded.payload, run_at = excluded.run_at,
+      max_attempts = excluded.max_attempts, revision = jobs.revision + 1,
+      attempts = 0, last_error = null, updated_at = now()
+    where jobs.locked_at is null
+    returning jobs.id::text as id`;
+  const writes: Promise<unknown>[] = [insert()];
   if (options.wake) {
     // The random part keeps PostgreSQL from folding two notifications of one transaction.
     writes.push(raw`select pg_notify('jobs:insert', '{"r":' || random()::text || ',"count":1}')`);
   }
-  const [, inserted] = (await Promise.all(writes)) as [unknown, unknown[]];
+  let [inserted] = (await Promise.all(writes)) as [{ id: string }[]];
+  if (inserted.length === 0) {
+    // Rare: a worker holds a job with this key (an operator retried while it ran). As add_job
+    // does, that job keeps running but gives its key up and will not be retried; ours is added.
+    await raw`update graphile_worker._private_jobs
+      set key = null, attempts = max_attempts, updated_at = now()
+      where key = ${key} and is_available is not true`;
+    inserted = await insert();
+  }
   if (inserted.length !== 1) {
     throw new Error(
       `job ${key} was not added: graphile-worker does not know task "${task}" (run the migrations)`,

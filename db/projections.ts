@@ -198,10 +198,31 @@ function recordToSaga(r: SagaRecord): Saga {
   };
 }
 
-/** Writes the saga row (on every task: a prepared statement, see db/raw.ts). */
-export async function saveSaga(tx: Tx, saga: Saga): Promise<void> {
+/**
+ * Writes the saga row (on every task: a prepared statement, see db/raw.ts). A saga that was
+ * read from its row is updated; a new one (or one rebuilt by replay) is upserted.
+ */
+export async function saveSaga(
+  tx: Tx,
+  saga: Saga,
+  stored: 'stored' | 'new' = 'new',
+): Promise<void> {
   const r = sagaToRow(saga);
-  await rawSql(tx)`
+  const raw = rawSql(tx);
+  if (stored === 'stored') {
+    await raw`
+      update order_fulfillment_sagas set state = ${r.state}, current_task = ${r.currentTask},
+        completed_steps = ${r.completedSteps}, compensations_done = ${r.compensationsDone},
+        failed_step = ${r.failedStep}, failure_reason = ${r.failureReason},
+        needs_intervention = ${r.needsIntervention}, intervention_reason = ${r.interventionReason},
+        intervention_since = ${timestampParam(r.interventionSince)}, attempts = ${r.attempts},
+        last_error = ${r.lastError}, updated_at = ${timestampParam(r.updatedAt)},
+        completed_at = ${timestampParam(r.completedAt)}, version = ${r.version},
+        order_version = ${r.orderVersion}, last_position = ${r.lastPosition}
+      where saga_id = ${r.sagaId}`;
+    return;
+  }
+  await raw`
     insert into order_fulfillment_sagas (saga_id, order_id, patient_id, state, current_task,
       completed_steps, compensations_done, failed_step, failure_reason, needs_intervention,
       intervention_reason, intervention_since, attempts, last_error, started_at, updated_at,
