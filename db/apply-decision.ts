@@ -3,7 +3,7 @@ import type { EventMetadata } from '@/lib/saga/events';
 import { evolve, type Saga } from '@/lib/saga/saga';
 import type { Tx } from './client';
 import { completeJobInTransaction, dequeueTask, enqueueTask } from './enqueue';
-import { appendEvents, notifyAppended } from './event-store';
+import { appendEvents } from './event-store';
 import { projectDomainEvent, saveSaga } from './projections';
 
 export interface ApplyOptions {
@@ -47,10 +47,7 @@ export async function applyDecision(
   // transaction's connection (one round trip instead of one each). The server still runs them
   // one after the other, and the first error aborts the transaction as before.
   const writes: Promise<unknown>[] = stored.map((event) => projectDomainEvent(tx, event));
-  writes.push(
-    saveSaga(tx, next, current ? 'stored' : 'new'),
-    notifyAppended(tx, target.sagaId, stored),
-  );
+  writes.push(saveSaga(tx, next, current ? 'stored' : 'new'));
   if (options.completeJobId) writes.push(completeJobInTransaction(tx, options.completeJobId));
   for (const task of decision.dequeue) writes.push(dequeueTask(tx, target.sagaId, task));
   if (decision.enqueue) {

@@ -8,7 +8,7 @@ import {
   type NewEvent,
   type StoredEvent,
 } from '@/lib/saga/events';
-import { LIVE_CHANNEL, type LiveNotification } from '@/lib/live/channel';
+import { LIVE_CHANNEL } from '@/lib/live/channel';
 import type { Tx, DbOrTx } from './client';
 import { rawSql, readTimestamp, type RawTimestamp } from './raw';
 import { events } from './schema';
@@ -45,7 +45,6 @@ interface EventRecord {
  * (stream_id, version) index turns a lost race into an error instead of a fork, and a unique
  * idempotency key turns a repeat into DuplicateAppendError (the caller rolls back: a no-op).
  * Every task appends: one prepared statement for any number of events (see db/raw.ts).
- * The caller sends the live-update notification (liveNotification) with its other writes.
  */
 export async function appendEvents(
   tx: Tx,
@@ -70,14 +69,23 @@ export async function appendEvents(
     payloads.push(JSON.stringify(parseEventPayload(e.type, e.payload)));
     keys.push(e.idempotencyKey ?? null);
   }
-  // unnest keeps the events' order, and identity positions are assigned in that order.
+  // unnest keeps the events' order, and identity positions are assigned in that order. The
+  // live dashboard's NOTIFY (one per append, naming the saga, the new types and the last
+  // position) goes out in the same statement; it is delivered only if the transaction commits.
   const inserted = await rawSql(tx)<EventRecord[]>`
-    insert into events (stream_id, version, type, payload, metadata, idempotency_key)
-    select stream_id, version, type, payload, ${eventMetadata}::jsonb, idempotency_key
-    from unnest(${streamIds}::text[], ${versions}::int[], ${types}::text[], ${payloads}::jsonb[],
-      ${keys}::text[]) as e(stream_id, version, type, payload, idempotency_key)
-    on conflict (idempotency_key) do nothing
-    returning position, stream_id, version, type, payload, metadata, idempotency_key, recorded_at`;
+    with appended as (
+      insert into events (stream_id, version, type, payload, metadata, idempotency_key)
+      select stream_id, version, type, payload, ${eventMetadata}::jsonb, idempotency_key
+      from unnest(${streamIds}::text[], ${versions}::int[], ${types}::text[], ${payloads}::jsonb[],
+        ${keys}::text[]) as e(stream_id, version, type, payload, idempotency_key)
+      on conflict (idempotency_key) do nothing
+      returning position, stream_id, version, type, payload, metadata, idempotency_key, recorded_at
+    ), notified as (
+      select pg_notify(${LIVE_CHANNEL}, json_build_object('sagaId', ${heads.sagaId}::text,
+        'types', json_agg(type order by position), 'position', max(position))::text)
+      from appended
+    )
+    select appended.* from appended, notified`;
   if (inserted.length !== newEvents.length) {
     const done = new Set(inserted.map((r) => r.idempotency_key));
     throw new DuplicateAppendError(keys.flatMap((k) => (k && !done.has(k) ? [k] : [])));
@@ -95,23 +103,6 @@ function recordToStoredEvent(r: EventRecord): StoredEvent {
     metadata: r.metadata,
     recordedAt: readTimestamp(r.recorded_at),
   } as StoredEvent;
-}
-
-/**
- * One NOTIFY per append for the live dashboard, in the appending transaction: it is delivered
- * only if the events commit.
- */
-export async function notifyAppended(
-  tx: Tx,
-  sagaId: string,
-  stored: readonly StoredEvent[],
-): Promise<void> {
-  const notification: LiveNotification = {
-    sagaId,
-    types: stored.map((e) => e.type),
-    position: stored.at(-1)?.position ?? 0,
-  };
-  await rawSql(tx)`select pg_notify(${LIVE_CHANNEL}, ${JSON.stringify(notification)})`;
 }
 
 export function toStoredEvent(row: typeof events.$inferSelect): StoredEvent {
