@@ -17,10 +17,11 @@ const USAGE = `npm run bench -- [options]
     --mix                include every failure path (prescription, inventory, shipment, retried shipment)
     --no-floor           skip the floor
     --no-drain           skip the drain runs
-    --no-web             run without the web app. By default each drain and rate run also runs the
-                         web app (next start on its production build, built first when missing or
-                         stale) with one open dashboard (the live event stream, and its reads every
-                         2 s): the memory target is web + one worker while draining
+    --no-web             skip the memory run. By default, after the throughput runs, one more drain
+                         with 1 worker runs beside the web app (next start on its production build,
+                         built first when missing or stale) and one open dashboard (the live event
+                         stream, and its reads every 2 s): the memory target is web + one worker
+                         while draining
     --floor-concurrency N  sagas in flight in the floor (default 8)
 
   Dashboard bench:
@@ -142,13 +143,15 @@ export function printSagaBench(r: SagaBenchResult): void {
     `\nRxSaga bench — ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, PostgreSQL ${m.postgres} ` +
       `(fsync=${m.fsync}, synchronous_commit=${m.synchronousCommit}, wal_sync_method=${m.walSyncMethod})\n`,
   );
-  const runs = [r.floor, ...r.drains, r.rate].filter((x): x is RunResult => !!x);
+  const runs = [r.floor, ...r.drains, r.rate, r.memory].filter((x): x is RunResult => !!x);
   const name = (x: RunResult) =>
     x.mode === 'floor'
       ? `floor (plain tx, ${x.concurrency} in flight)`
       : x.mode === 'rate'
         ? `rate ${x.offeredPerSecond}/s, ${x.workers} worker${x.workers > 1 ? 's' : ''}`
-        : `drain, ${x.workers} worker${x.workers > 1 ? 's' : ''}${x.concurrency ? ` × ${x.concurrency}` : ''}`;
+        : x.mode === 'memory'
+          ? 'memory: drain, 1 worker + web'
+          : `drain, ${x.workers} worker${x.workers > 1 ? 's' : ''}${x.concurrency ? ` × ${x.concurrency}` : ''}`;
   console.log(
     table(
       [

@@ -36,8 +36,10 @@ export interface SagaBenchOptions {
   rateSeconds: number;
   floorConcurrency: number;
   /**
-   * Run the web app (`next start`, built first when needed) and one open dashboard against it
-   * during each drain and rate run, for the "web + one worker" memory figure.
+   * After the throughput runs, one more drain with 1 worker beside the web app (`next start`,
+   * built first when needed) and one open dashboard against it: the "web + one worker while
+   * draining" memory figure. The throughput runs go without it, like the floor: on 2 cores the
+   * web's CPU would otherwise move the ratios.
    */
   web: boolean;
   /** Extra environment for the worker processes. */
@@ -48,7 +50,7 @@ export interface SagaBenchOptions {
 }
 
 export interface RunResult {
-  mode: 'floor' | 'drain' | 'rate';
+  mode: 'floor' | 'drain' | 'rate' | 'memory';
   workers: number;
   concurrency: number | null;
   sagas: number;
@@ -82,7 +84,9 @@ export interface SagaBenchResult {
   p95Ms: number | null;
   p99Ms: number | null;
   cpuMsPerSaga: number | null;
-  /** The memory headline: the 1-worker drain's peak web RSS and web + worker RSS. */
+  /** The drain with 1 worker beside the web app and an open dashboard (SagaBenchOptions.web). */
+  memory: RunResult | null;
+  /** The memory headline: that run's peak web RSS and web + worker RSS. */
   webRssMb: number | null;
   webPlusWorkerRssMb: number | null;
   scaleOut: { workers: number; ratio: number } | null;
@@ -118,13 +122,14 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
       `WARNING: not durable (fsync=${o.settings.fsync}, synchronous_commit=${o.settings.synchronous_commit})`,
     );
   // Once, before any run: a missing or stale build fails here rather than mid-bench.
-  if (o.web && (o.drain || o.rate > 0)) await ensureWebBuild(o.log);
+  if (o.web && o.drain) await ensureWebBuild(o.log);
   const app = connect(o.url, 8);
   const result: SagaBenchResult = {
     machine: machine(o.settings),
     floor: null,
     drains: [],
     rate: null,
+    memory: null,
     sagasPerSecond: null,
     floorSagasPerSecond: null,
     ratioToFloor: null,
@@ -183,16 +188,25 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
           workers,
           prefix,
           orders,
-          async (create) => {
-            // Everything at once: a few concurrent creators, as fast as createOrder goes.
-            let next = 0;
-            const lane = async () => {
-              for (let i = next++; i < orders.length; i = next++) await create(orders[i]!);
-            };
-            await Promise.all(Array.from({ length: 4 }, lane));
-          },
+          drainAll(orders),
+          false,
         );
         result.drains.push({ ...run, mode: 'drain' });
+      }
+      if (o.web) {
+        await resetForRun(o.admin);
+        const orders = makeOrders(o.sagas, { mix: o.mix, prefix: 'MEMORY', seed: 17 });
+        const run = await runWithWorkers(
+          o,
+          app.db,
+          pgPid,
+          1,
+          'MEMORY',
+          orders,
+          drainAll(orders),
+          true,
+        );
+        result.memory = { ...run, mode: 'memory' };
       }
     }
 
@@ -223,6 +237,7 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
           }
           await Promise.all(pending);
         },
+        false,
       );
       result.rate = { ...run, mode: 'rate', offeredPerSecond: o.rate };
     }
@@ -243,9 +258,9 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
   if (latency)
     Object.assign(result, { p50Ms: latency.p50Ms, p95Ms: latency.p95Ms, p99Ms: latency.p99Ms });
   const one = result.drains.find((d) => d.workers === 1);
-  if (one) {
-    result.webRssMb = one.webRssMb;
-    result.webPlusWorkerRssMb = one.webPlusWorkerRssMb;
+  if (result.memory) {
+    result.webRssMb = result.memory.webRssMb;
+    result.webPlusWorkerRssMb = result.memory.webPlusWorkerRssMb;
   }
   const more = result.drains.filter((d) => d.workers > 1).sort((a, b) => b.workers - a.workers)[0];
   if (one && more)
@@ -253,7 +268,7 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
       workers: more.workers,
       ratio: round(more.sagasPerSecond / one.sagasPerSecond, 3),
     };
-  result.correct = [result.floor, ...result.drains, result.rate].every(
+  result.correct = [result.floor, ...result.drains, result.rate, result.memory].every(
     (r) => !r || r.correctness.ok,
   );
   return result;
@@ -265,6 +280,15 @@ const progressBar = (label: string, total: number) =>
 
 type Creator = (order: BenchOrder) => Promise<void>;
 
+/** Everything at once: a few concurrent creators, as fast as createOrder goes. */
+const drainAll = (orders: BenchOrder[]) => async (create: Creator) => {
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < orders.length; i = next++) await create(orders[i]!);
+  };
+  await Promise.all(Array.from({ length: 4 }, lane));
+};
+
 async function runWithWorkers(
   o: SagaBenchOptions,
   db: ReturnType<typeof connect>['db'],
@@ -273,10 +297,11 @@ async function runWithWorkers(
   prefix: string,
   orders: BenchOrder[],
   offer: (create: Creator) => Promise<void>,
+  withWeb: boolean,
 ): Promise<RunResult> {
   const env: Record<string, string> = { DATABASE_URL: o.url, ...(o.workerEnv ?? {}) };
   if (o.concurrency) env.WORKER_CONCURRENCY = String(o.concurrency);
-  const web = o.web ? await startWeb({ databaseUrl: o.url }) : undefined;
+  const web = withWeb ? await startWeb({ databaseUrl: o.url }) : undefined;
   let procs: WorkerProcesses | undefined;
   let dashboard: Dashboard | undefined;
   let seen: DashboardSummary | undefined;
