@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { getDb } from '@/db/client';
+import { getDb, type Tx } from '@/db/client';
 import { applyDecision } from '@/db/apply-decision';
 import { claimQueuedJob } from '@/db/enqueue';
 import { DuplicateAppendError } from '@/db/event-store';
@@ -136,18 +136,7 @@ async function runTaskOnce(
       const decision = await decideTask(task, ctx, fault);
       const inlineNext =
         options.continueInline() && decision.enqueue?.runAt === null ? decision.enqueue.task : null;
-      // A graphile job is completed in this transaction: it is gone exactly when the step's
-      // effects commit (an inline one was deleted when it was taken).
-      const next = await applyDecision(
-        tx,
-        saga,
-        decision,
-        { causationId: `job:${jobId}` },
-        {
-          completeJobId: delivery.kind === 'graphile' ? jobId : undefined,
-          wake: inlineNext === null,
-        },
-      );
+      const next = await applyAsJob(tx, saga, decision, delivery, jobId, inlineNext === null);
       logTransition(task, saga, next, jobId);
       return inlineNext;
     });
@@ -240,16 +229,7 @@ async function recordFailedAttempt(
       { maxAttempts: env.RXSAGA_MAX_ATTEMPTS, baseDelayMs: env.RXSAGA_RETRY_BASE_MS },
       new Date(),
     );
-    const next = await applyDecision(
-      tx,
-      saga,
-      decision,
-      { causationId: `job:${jobId}` },
-      {
-        completeJobId: delivery.kind === 'graphile' ? jobId : undefined,
-        wake: true,
-      },
-    );
+    const next = await applyAsJob(tx, saga, decision, delivery, jobId, true);
     const level = next.needsIntervention ? 'warn' : 'info';
     logger[level](
       {
@@ -265,6 +245,28 @@ async function recordFailedAttempt(
         : 'transient failure: retry scheduled',
     );
   });
+}
+
+/**
+ * Applies a task's decision as the job it ran as. A graphile job is completed in this
+ * transaction: it is gone exactly when the step's effects commit (an inline one was deleted
+ * when it was taken). `wake`: whether idle workers are told about the next job.
+ */
+function applyAsJob(
+  tx: Tx,
+  saga: Saga,
+  decision: Decision,
+  delivery: Delivery,
+  jobId: string,
+  wake: boolean,
+): Promise<Saga> {
+  return applyDecision(
+    tx,
+    saga,
+    decision,
+    { causationId: `job:${jobId}` },
+    { completeJobId: delivery.kind === 'graphile' ? jobId : undefined, wake },
+  );
 }
 
 function logTransition(task: Task, before: Saga, after: Saga, jobId: string): void {
