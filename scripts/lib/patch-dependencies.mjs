@@ -45,3 +45,39 @@ for (const dir of ['src', 'cjs/src', 'cf/src']) {
   patched += 1;
 }
 if (patched > 0) console.log(`[patch] postgres.js: guarded nextWrite against a closed socket (${patched} files)`);
+
+// postgres.js 3.4.9, sql.begin(): when a transaction's connection closes (its backend was
+// terminated), begin() rejects at once and the pool may hand that connection object to someone
+// else, reconnected; but the transaction's callback is still running, and whatever it sends
+// next (its next statement, then the `rollback` of its catch, or a `commit`) went to that
+// connection: into another caller's session, where a stray `rollback` or `commit` ends *their*
+// transaction half-way (its remaining statements then autocommit one by one). Seen as a rare
+// hang of db/client-resilience.int.test.ts. Patched: once the connection is lost, the
+// transaction's later statements fail with the close error instead of being sent.
+const SCOPE_MARK = '/* rxsaga-patch: begin-lost-connection v1 */';
+const scopeReplacements = [
+  ['      , prepare = null\n', `      , prepare = null\n      , lost = null ${SCOPE_MARK}\n`],
+  [
+    '        new Promise((_, reject) => connection.onclose = reject)',
+    "        new Promise((_, reject) => connection.onclose = e => (lost = e || new Error('connection closed'), reject(e)))",
+  ],
+  [
+    '        q.catch(e => uncaughtError || (uncaughtError = e))\n',
+    '        q.catch(e => uncaughtError || (uncaughtError = e))\n        if (lost) return q.reject(lost)\n',
+  ],
+];
+let scopePatched = 0;
+for (const dir of ['src', 'cjs/src', 'cf/src']) {
+  const file = path.join(root, 'node_modules', 'postgres', dir, 'index.js');
+  if (!existsSync(file)) continue;
+  let text = readFileSync(file, 'utf8');
+  if (text.includes(SCOPE_MARK)) continue;
+  if (!scopeReplacements.every(([from]) => text.split(from).length === 2)) {
+    console.warn(`[patch] ${path.relative(root, file)}: unrecognised code, not patched (a newer postgres?)`);
+    continue;
+  }
+  for (const [from, to] of scopeReplacements) text = text.replace(from, to);
+  writeFileSync(file, text);
+  scopePatched += 1;
+}
+if (scopePatched > 0) console.log(`[patch] postgres.js: a transaction stops sending once its connection is lost (${scopePatched} files)`);
