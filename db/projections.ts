@@ -94,12 +94,11 @@ function adjustReserved(
   sign: 1 | -1,
 ): Promise<unknown>[] {
   const raw = rawSql(tx);
-  return lines.map(
-    (
-      l,
-    ) => raw`update inventory_items set reserved = reserved + ${sign * l.quantity}, updated_at = now()
-      where sku = ${l.sku}`,
-  );
+  return lines.map((l) => {
+    const delta = sign * l.quantity;
+    return raw`update inventory_items set reserved = reserved + ${delta}, updated_at = now()
+      where sku = ${l.sku}`;
+  });
 }
 
 export function sagaToRow(saga: Saga): SagaRow {
@@ -124,30 +123,6 @@ export function sagaToRow(saga: Saga): SagaRow {
     version: saga.version,
     orderVersion: saga.orderVersion,
     lastPosition: saga.lastPosition,
-  };
-}
-
-export function rowToSaga(row: SagaRow): Saga {
-  return {
-    sagaId: row.sagaId,
-    orderId: row.orderId,
-    patientId: row.patientId,
-    state: row.state,
-    completedSteps: row.completedSteps as Step[],
-    compensationsDone: row.compensationsDone as CompensationTask[],
-    failedStep: row.failedStep as StepTask | null,
-    failureReason: row.failureReason,
-    needsIntervention: row.needsIntervention,
-    interventionReason: row.interventionReason,
-    interventionSince: row.interventionSince,
-    attempts: row.attempts,
-    lastError: row.lastError,
-    startedAt: row.startedAt,
-    updatedAt: row.updatedAt,
-    completedAt: row.completedAt,
-    version: row.version,
-    orderVersion: row.orderVersion,
-    lastPosition: row.lastPosition,
   };
 }
 
@@ -254,11 +229,12 @@ export async function lockSaga(tx: Tx, sagaId: string): Promise<Saga | null> {
   return row ? recordToSaga(row) : null;
 }
 
-export async function getSaga(db: DbOrTx, sagaId: string): Promise<Saga | null> {
-  const [row] = await rawSql(db)<SagaRecord[]>`
+/** The saga rows of these ids, as they are (replay continues from them page by page). */
+export async function getSagas(db: DbOrTx, sagaIds: readonly string[]): Promise<Saga[]> {
+  const rows = await rawSql(db)<SagaRecord[]>`
     select saga_id, order_id, patient_id, state, completed_steps, compensations_done, failed_step,
       failure_reason, needs_intervention, intervention_reason, intervention_since, attempts,
       last_error, started_at, updated_at, completed_at, version, order_version, last_position
-    from order_fulfillment_sagas where saga_id = ${sagaId}`;
-  return row ? recordToSaga(row) : null;
+    from order_fulfillment_sagas where saga_id = any(${sagaIds}::uuid[])`;
+  return rows.map(recordToSaga);
 }

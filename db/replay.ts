@@ -1,9 +1,8 @@
-import { inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { evolve, type Saga } from '@/lib/saga/saga';
 import type { Database } from './client';
 import { readAllEvents } from './event-store';
-import { projectDomainEvent, rowToSaga, saveSaga } from './projections';
-import { orderFulfillmentSagas } from './schema';
+import { getSagas, projectDomainEvent, saveSaga } from './projections';
 
 export interface ReplayProgress {
   events: number;
@@ -29,8 +28,7 @@ export async function replayProjections(db: Database, onProgress?: (p: ReplayPro
       const ids = [...new Set(page.map((e) => e.metadata.correlationId))];
       const sagas = new Map<string, Saga>();
       // Sagas begun on an earlier page continue from what that page saved.
-      const earlier = await tx.select().from(orderFulfillmentSagas).where(inArray(orderFulfillmentSagas.sagaId, ids));
-      for (const row of earlier) sagas.set(row.sagaId, rowToSaga(row));
+      for (const saga of await getSagas(tx, ids)) sagas.set(saga.sagaId, saga);
       for (const event of page) {
         const id = event.metadata.correlationId;
         const before = sagas.get(id) ?? null;
