@@ -1,13 +1,43 @@
 'use client';
 
 import { QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query';
-import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+import {
+  createContext,
+  useContext,
+  useEffect,
+  useState,
+  useSyncExternalStore,
+  type ReactNode,
+} from 'react';
 import { SSE_CHANGES, SSE_READY, liveBatchSchema } from '@/lib/live/channel';
 import { liveKeys } from './query-keys';
 
 export type LiveStatus = 'connecting' | 'live' | 'offline';
 
-const LiveStatusContext = createContext<LiveStatus>('connecting');
+/**
+ * The stream's status lives in a tiny store rather than in a context value: a context change
+ * reaches every subtree, including a page whose server HTML React has not hydrated yet, and
+ * React then throws that HTML away and renders the page again on the client (on a busy machine
+ * the stream connects before a page's streamed HTML is revealed). A store subscription only
+ * re-renders the components that read it.
+ */
+class LiveStatusStore {
+  private status: LiveStatus = 'connecting';
+  private readonly listeners = new Set<() => void>();
+  readonly get = (): LiveStatus => this.status;
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+  set(status: LiveStatus): void {
+    if (status === this.status) return;
+    this.status = status;
+    for (const listener of this.listeners) listener();
+  }
+}
+
+const serverStatus = (): LiveStatus => 'connecting';
+const LiveStatusContext = createContext<LiveStatusStore>(new LiveStatusStore());
 
 /** Lists and charts change with every saga: refresh them at most this often under load. */
 const LIST_THROTTLE_MS = 1000;
@@ -39,7 +69,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
  */
 function EventStream({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
-  const [status, setStatus] = useState<LiveStatus>('connecting');
+  const [store] = useState(() => new LiveStatusStore());
 
   useEffect(() => {
     let source: EventSource | null = null;
@@ -62,11 +92,11 @@ function EventStream({ children }: { children: ReactNode }) {
 
     const connect = () => {
       if (stopped) return;
-      setStatus('connecting');
+      store.set('connecting');
       source = new EventSource('/api/events/stream');
       source.addEventListener(SSE_READY, () => {
         backoff = 1000;
-        setStatus('live');
+        store.set('live');
         // Also on the first connect: what changed between the server render and this
         // subscription was never pushed, and would otherwise wait for the next poll.
         void queryClient.invalidateQueries();
@@ -80,7 +110,7 @@ function EventStream({ children }: { children: ReactNode }) {
         scheduleListRefresh();
       });
       source.onerror = () => {
-        setStatus('offline');
+        store.set('offline');
         if (source?.readyState === EventSource.CLOSED) {
           source.close();
           retryTimer = setTimeout(connect, backoff);
@@ -95,13 +125,14 @@ function EventStream({ children }: { children: ReactNode }) {
       if (retryTimer) clearTimeout(retryTimer);
       if (listTimer) clearTimeout(listTimer);
     };
-  }, [queryClient]);
+  }, [queryClient, store]);
 
-  return <LiveStatusContext.Provider value={status}>{children}</LiveStatusContext.Provider>;
+  return <LiveStatusContext.Provider value={store}>{children}</LiveStatusContext.Provider>;
 }
 
 export function useLiveStatus(): LiveStatus {
-  return useContext(LiveStatusContext);
+  const store = useContext(LiveStatusContext);
+  return useSyncExternalStore(store.subscribe, store.get, serverStatus);
 }
 
 /** Polling interval for live queries: slow while pushed updates arrive, quick when they do not. */
