@@ -82,5 +82,11 @@ test(
       assert.equal(typeof json[field], 'number', `${field} is a number`);
     }
     assert.equal(typeof (json.scaleOut as { ratio: unknown }).ratio, 'number');
+    for (const run of [result.floor!, ...result.drains, result.rate!]) {
+      assert.ok(
+        run.machineCpuPct > 0 && run.machineCpuPct <= 100,
+        `machine CPU of ${run.mode} is a share of the CPUs: ${run.machineCpuPct}`,
+      );
+    }
   },
 );

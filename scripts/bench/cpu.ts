@@ -157,3 +157,31 @@ export class CpuMeter {
     return out;
   }
 }
+
+/** Busy and total jiffies of all CPUs together, from the first line of /proc/stat. */
+function machineJiffies(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1);
+  // user nice system idle iowait irq softirq steal (guest time is already in user and nice)
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number) as number[];
+  const busy = user! + nice! + system! + irq! + softirq! + (steal ?? 0);
+  return { busy, total: busy + idle! + iowait! };
+}
+
+/**
+ * How busy the whole machine was between begin() and end(), in % of all its CPUs: whatever ran
+ * (the bench's processes, the kernel's I/O work, anything else on the host). Shows when a run
+ * was bound by the machine's CPUs rather than by the engine.
+ */
+export class MachineCpuMeter {
+  private start = machineJiffies();
+
+  begin(): void {
+    this.start = machineJiffies();
+  }
+
+  end(): number {
+    const now = machineJiffies();
+    const total = now.total - this.start.total;
+    return total > 0 ? (100 * (now.busy - this.start.busy)) / total : 0;
+  }
+}

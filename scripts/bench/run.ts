@@ -2,7 +2,7 @@ import os from 'node:os';
 import type postgres from 'postgres';
 import { connect } from '@/db/client';
 import { createOrder } from '@/lib/commands/create-order';
-import { CpuMeter, postmasterPid } from './cpu';
+import { CpuMeter, MachineCpuMeter, postmasterPid } from './cpu';
 import { isDurable, resetForRun } from './database';
 import { runFloor } from './floor';
 import { makeOrders, type BenchOrder, type Outcome } from './orders';
@@ -62,6 +62,8 @@ export interface RunResult {
   maxMs: number;
   cpuMsPerSaga: number;
   cpuMs: Record<string, number>;
+  /** How busy the whole machine's CPUs were during the run, in % (everything on the host). */
+  machineCpuPct: number;
   /** Peak RSS of one worker process. */
   peakWorkerRssMb: number | null;
   /** Peak RSS of the web app's process tree (runs with the web only). */
@@ -154,9 +156,11 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
         max: o.floorConcurrency,
         onnotice: () => {},
       });
+      const machineCpu = new MachineCpuMeter();
       meter.begin();
       await runFloor(sql, orders, o.floorConcurrency, (n) => bar.update(n));
       const cpu = { ...meter.end(), client: cpuMs(process.cpuUsage(client)) };
+      const machineCpuPct = machineCpu.end();
       await sql.end({ timeout: 5 });
       const t = await timingsFromRows(o.admin, 'FLOOR');
       const expected = new Map(
@@ -169,6 +173,7 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
         o.floorConcurrency,
         t,
         cpu,
+        machineCpuPct,
         ['postgres'],
         NO_MEMORY,
         correctness,
@@ -292,6 +297,7 @@ async function runWithWorkers(
   let dashboard: Dashboard | undefined;
   let seen: DashboardSummary | undefined;
   let cpu: Record<string, number>;
+  let machineCpuPct: number;
   let peakWeb = 0;
   let peakWebPlusWorker = 0;
   let created = 0;
@@ -319,10 +325,12 @@ async function runWithWorkers(
     if (web) trees.web = () => [web.pid];
     if (web && pgPid) trees.webPostgres = () => webBackends;
     const meter = new CpuMeter(trees);
+    const machineCpu = new MachineCpuMeter();
     await findWebBackends();
     const client = process.cpuUsage();
     bar = progressBar(label, orders.length);
     meter.begin();
+    machineCpu.begin();
     let finished = false;
     const offering = offer(async (order) => {
       try {
@@ -357,6 +365,7 @@ async function runWithWorkers(
     }
     await findWebBackends(); // its pool may have grown during the run
     cpu = { ...meter.end(), client: cpuMs(process.cpuUsage(client)) };
+    machineCpuPct = machineCpu.end();
     if (cpu.webPostgres !== undefined) {
       cpu.webPostgres = Math.max(0, cpu.webPostgres);
       cpu.postgres = (cpu.postgres ?? 0) - cpu.webPostgres;
@@ -381,6 +390,7 @@ async function runWithWorkers(
     o.concurrency ?? null,
     t,
     cpu,
+    machineCpuPct,
     ['workers', 'postgres'],
     {
       worker: procs.peakRssMb(),
@@ -412,6 +422,7 @@ function toResult(
   concurrency: number | null,
   t: { latencies: number[]; seconds: number; n: number },
   cpu: Record<string, number>,
+  machineCpuPct: number,
   counted: string[],
   rss: PeakRss,
   correctness: Correctness,
@@ -427,6 +438,7 @@ function toResult(
     ...summarize(t.latencies),
     cpuMsPerSaga: round(counts / Math.max(1, t.n), 2),
     cpuMs: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(v)])),
+    machineCpuPct: Math.round(machineCpuPct),
     peakWorkerRssMb: mb(rss.worker),
     webRssMb: mb(rss.web),
     webPlusWorkerRssMb: mb(rss.webPlusWorker),
