@@ -2,8 +2,9 @@ import { expect, test, type Page } from '@playwright/test';
 import { placeOrder, screenshot, signIn, waitForSaga } from './fixtures';
 
 /**
- * Screenshots of every page with light data, then with busy data (and at tablet width), saved
- * to e2e-artifacts/screenshots for a person to look at. They assert only that each page is up.
+ * Screenshots of every page with light data, then with busy data (at laptop and tablet width,
+ * and in the dark theme), saved to e2e-artifacts/screenshots for a person to look at. They
+ * assert only that each page is up, and that the dark theme applies.
  */
 test.use({ reducedMotion: 'reduce' });
 test.describe.configure({ mode: 'serial' });
@@ -81,4 +82,12 @@ test('busy data, laptop and tablet', async ({ page, request }) => {
   await shootAll(page, 'busy', ids);
   await page.setViewportSize({ width: 820, height: 1180 });
   await shootAll(page, 'tablet', ids);
+
+  // The dark theme follows the operating system's setting.
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shootAll(page, 'dark', ids);
+  expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
+    'rgb(13, 17, 23)',
+  );
 });

@@ -1,13 +1,16 @@
-/** Series colours: distinguishable for common colour-vision deficiencies, ≥ 3:1 on white. */
+/**
+ * Series colours, from the theme's --chart-* tokens (app/globals.css), so charts follow the light
+ * or dark theme; SVG presentation attributes and inline styles both resolve var().
+ */
 export const SERIES = {
-  completed: '#1a7f37',
-  cancelled: '#c4432b',
-  started: '#0a58a8',
-  p50: '#0a58a8',
-  p95: '#8250df',
-  compensation: '#b26b00',
-  failed: '#b42318',
-  passed: '#0a58a8',
-  grid: '#e3e7eb',
-  axis: '#57606a',
+  completed: 'var(--chart-completed)',
+  cancelled: 'var(--chart-cancelled)',
+  started: 'var(--chart-primary)',
+  p50: 'var(--chart-primary)',
+  p95: 'var(--chart-p95)',
+  compensation: 'var(--chart-compensation)',
+  failed: 'var(--chart-failed)',
+  passed: 'var(--chart-primary)',
+  grid: 'var(--chart-grid)',
+  axis: 'var(--chart-axis)',
 } as const;

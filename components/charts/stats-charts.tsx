@@ -35,7 +35,24 @@ function bucketLabel(start: string, bucketSeconds: number): string {
   return iso.slice(5, 10);
 }
 
-const axisProps = { stroke: SERIES.axis, tickLine: false, fontSize: 12 } as const;
+const axisProps = {
+  stroke: SERIES.axis,
+  tick: { fill: SERIES.axis },
+  tickLine: false,
+  fontSize: 12,
+} as const;
+
+/** Tooltips on the theme's surface (recharts' own are white boxes with black text). */
+const tooltipStyle = {
+  contentStyle: {
+    background: 'var(--surface)',
+    border: '1px solid var(--border)',
+    borderRadius: 6,
+    color: 'var(--fg)',
+  },
+  labelStyle: { color: 'var(--fg)' },
+} as const;
+const barCursor = { fill: 'var(--surface-sunken)' };
 
 /**
  * A stats chart in its frame, or the sentence saying there is nothing to plot. The initial size
@@ -91,7 +108,7 @@ export function ThroughputChart({ stats }: { stats: Stats }) {
         <CartesianGrid stroke={SERIES.grid} vertical={false} />
         <XAxis dataKey="label" {...axisProps} minTickGap={16} />
         <YAxis {...axisProps} allowDecimals={false} />
-        <Tooltip />
+        <Tooltip {...tooltipStyle} cursor={barCursor} />
         <Legend verticalAlign="top" height={26} iconType="circle" />
         <Bar
           dataKey="completed"
@@ -134,7 +151,10 @@ export function DurationChart({ stats }: { stats: Stats }) {
         <CartesianGrid stroke={SERIES.grid} vertical={false} />
         <XAxis dataKey="label" {...axisProps} minTickGap={16} padding={{ left: 6, right: 6 }} />
         <YAxis {...axisProps} unit=" s" />
-        <Tooltip formatter={(v) => formatDuration(typeof v === 'number' ? v : null)} />
+        <Tooltip
+          {...tooltipStyle}
+          formatter={(v) => formatDuration(typeof v === 'number' ? v : null)}
+        />
         <Legend verticalAlign="top" height={26} iconType="circle" />
         <Line
           dataKey="p50"
@@ -175,7 +195,7 @@ export function CompensationsChart({ stats }: { stats: Stats }) {
         <CartesianGrid stroke={SERIES.grid} horizontal={false} />
         <XAxis type="number" {...axisProps} allowDecimals={false} />
         <YAxis type="category" dataKey="label" {...axisProps} width={130} />
-        <Tooltip />
+        <Tooltip {...tooltipStyle} cursor={barCursor} />
         <Bar
           dataKey="count"
           name="Compensations"
@@ -214,7 +234,7 @@ export function FailureFunnelChart({ stats }: { stats: Stats }) {
         <CartesianGrid stroke={SERIES.grid} horizontal={false} />
         <XAxis type="number" {...axisProps} allowDecimals={false} />
         <YAxis type="category" dataKey="label" {...axisProps} width={90} />
-        <Tooltip />
+        <Tooltip {...tooltipStyle} cursor={barCursor} />
         <Legend verticalAlign="top" height={26} iconType="circle" />
         <Bar
           dataKey="passed"
