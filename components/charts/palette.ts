@@ -11,6 +11,7 @@ export const SERIES = {
   compensation: 'var(--chart-compensation)',
   failed: 'var(--chart-failed)',
   passed: 'var(--chart-primary)',
+  waiting: 'var(--chart-waiting)',
   grid: 'var(--chart-grid)',
   axis: 'var(--chart-axis)',
 } as const;

@@ -248,7 +248,7 @@ export function FailureFunnelChart({ stats }: { stats: Stats }) {
           dataKey="waiting"
           name="In progress"
           stackId="s"
-          fill="#8c959f"
+          fill={SERIES.waiting}
           isAnimationActive={animate}
           barSize={22}
         />

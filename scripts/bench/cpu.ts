@@ -173,7 +173,7 @@ function machineJiffies(): { busy: number; total: number } {
  * was bound by the machine's CPUs rather than by the engine.
  */
 export class MachineCpuMeter {
-  private start = machineJiffies();
+  private start = { busy: 0, total: 0 };
 
   begin(): void {
     this.start = machineJiffies();

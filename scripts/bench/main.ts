@@ -206,22 +206,11 @@ ratio to floor               ${fmt(r.ratioToFloor)}     ≥ 0.5: ${target(r.rati
 CPU per saga                 ${fmt(r.cpuMsPerSaga)} ms    ≤ 10 ms: ${target(r.cpuMsPerSaga === null ? null : r.cpuMsPerSaga <= 10)}
 latency p50 / p95 / p99      ${fmt(r.p50Ms)} / ${fmt(r.p95Ms)} / ${fmt(r.p99Ms)} ms    p50 ≤ 20, p95 ≤ 40: ${target(r.p50Ms === null || !r.rate ? null : r.p50Ms <= 20 && (r.p95Ms ?? Infinity) <= 40)}
 memory (web + 1 worker peak)   ${r.webPlusWorkerRssMb === null ? '-' : `${r.webPlusWorkerRssMb} MB`}    ≤ 600 MB: ${target(r.webPlusWorkerRssMb === null ? null : r.webPlusWorkerRssMb <= 600)}
-scale-out (2 vs 1 worker)    ${r.scaleOut ? `${fmt(r.scaleOut.ratio)}×` : '-'}     > 1: ${target(r.scaleOut ? r.scaleOut.ratio > 1 : null)}${saturation(r)}
+scale-out (2 vs 1 worker)    ${r.scaleOut ? `${fmt(r.scaleOut.ratio)}×` : '-'}     > 1: ${target(r.scaleOut ? r.scaleOut.ratio > 1 : null)}${r.scaleOut ? `   (machine CPU busy: ${r.scaleOut.machineCpuPct.oneWorker} % with 1 worker, ${r.scaleOut.machineCpuPct.workers} % with ${r.scaleOut.workers})` : ''}
 correctness                  ${r.correct ? 'every saga finished as expected, no step twice, no job left' : 'FAILED'}`);
   for (const x of runs) {
     for (const p of x.correctness.problems) console.log(`  ${name(x)}: ${p}`);
   }
-}
-
-/**
- * A second worker process can only add what the machine has left: with one worker the CPUs may
- * already be nearly all busy (PostgreSQL, the worker and the bench's own order creation).
- */
-function saturation(r: SagaBenchResult): string {
-  const one = r.drains.find((d) => d.workers === 1);
-  const more = r.drains.find((d) => d.workers > 1);
-  if (!one || !more) return '';
-  return `   (machine CPU busy: ${one.machineCpuPct} % with 1 worker, ${more.machineCpuPct} % with ${more.workers})`;
 }
 
 const fmt = (n: number | null) => (n === null ? '-' : String(round(n, 2)));

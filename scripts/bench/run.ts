@@ -91,7 +91,15 @@ export interface SagaBenchResult {
   /** The memory headline: that run's peak web RSS and web + worker RSS. */
   webRssMb: number | null;
   webPlusWorkerRssMb: number | null;
-  scaleOut: { workers: number; ratio: number } | null;
+  /**
+   * Throughput of the most workers over 1 worker, with how busy the machine's CPUs were in each
+   * of the two drains: a second worker can only add what the machine has left.
+   */
+  scaleOut: {
+    workers: number;
+    ratio: number;
+    machineCpuPct: { oneWorker: number; workers: number };
+  } | null;
   headlineWorkers: number | null;
   correct: boolean;
 }
@@ -158,6 +166,7 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
       });
       const machineCpu = new MachineCpuMeter();
       meter.begin();
+      machineCpu.begin();
       await runFloor(sql, orders, o.floorConcurrency, (n) => bar.update(n));
       const cpu = { ...meter.end(), client: cpuMs(process.cpuUsage(client)) };
       const machineCpuPct = machineCpu.end();
@@ -258,6 +267,7 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
     result.scaleOut = {
       workers: more.workers,
       ratio: round(more.sagasPerSecond / one.sagasPerSecond, 3),
+      machineCpuPct: { oneWorker: one.machineCpuPct, workers: more.machineCpuPct },
     };
   result.correct = [result.floor, ...result.drains, result.rate, result.memory].every(
     (r) => !r || r.correctness.ok,
