@@ -7,7 +7,7 @@ import { migrate } from '@/db/migrate';
 
 /**
  * The PostgreSQL server the integration and e2e tests use: an embedded cluster of its own
- * (`.data/test-pg`, port 54330, fsync off), or the server of DATABASE_URL when set. Every run
+ * (`.data/test-pg`, port 54330 or RXSAGA_TEST_PG_PORT, fsync off), or the server of DATABASE_URL when set. Every run
  * migrates one template database; every test file clones it (test/db.ts), so each run — and
  * each file — starts from a fresh database.
  */
@@ -36,7 +36,8 @@ export async function startTestCluster(log: (m: string) => void): Promise<TestCl
   const external = Boolean(process.env.DATABASE_URL);
   const server = await ensureDatabase({
     dataDir: path.join(projectRoot, '.data', 'test-pg'),
-    port: 54330,
+    // Another port when another checkout's test run holds 54330 on this machine.
+    port: Number(process.env.RXSAGA_TEST_PG_PORT ?? 54330),
     database: 'postgres',
     fsync: false,
     log,
