@@ -6,7 +6,8 @@ import { startTestCluster, testRunId, type TestCluster } from './lib/test-cluste
 
 /**
  * `npm test` (unit → int → e2e) and `npm run test:<layer>`. Extra arguments after a single
- * layer go to its runner (`npm run test:e2e -- --grep smoke`). Layers:
+ * layer go to its runner (`npm run test:e2e -- --grep smoke`); for unit and int, arguments that
+ * are not flags name the files to run (`npm run test:int -- db/enqueue.int.test.ts`). Layers:
  *   unit  *.test.ts, pure: node --test (with tsx)
  *   int   *.int.test.ts against real PostgreSQL: a template database migrated once per run,
  *         one clone per test file (test/db.ts); RXSAGA_TEST_CONCURRENCY files at a time
@@ -124,7 +125,10 @@ async function main(): Promise<number> {
   try {
     for (const layer of layers) {
       if (interrupted) break;
-      const files = testFiles[layer]();
+      // `npm run test:int -- db/enqueue.int.test.ts`: the files named, instead of the whole layer.
+      const named =
+        layers.length === 1 && layer !== 'e2e' ? extra.filter((a) => !a.startsWith('-')) : [];
+      const files = named.length > 0 ? named : testFiles[layer]();
       if (files.length === 0) {
         results.push({ layer, status: 'skipped', note: 'no test files' });
         continue;
@@ -140,7 +144,8 @@ async function main(): Promise<number> {
       const started = Date.now();
       if (layer !== 'unit')
         cluster ??= await startTestCluster((m) => console.log(`[test] database: ${m}`));
-      const code = await runLayer(layer, files, layers.length === 1 ? extra : [], cluster);
+      const runnerArgs = layers.length === 1 ? extra.filter((a) => !named.includes(a)) : [];
+      const code = await runLayer(layer, files, runnerArgs, cluster);
       const status = code === 0 && !interrupted ? 'passed' : 'FAILED';
       results.push({
         layer,
