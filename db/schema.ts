@@ -323,3 +323,30 @@ export const signalEventStatsHourly = pgTable(
   },
   (t) => [primaryKey({ columns: [t.hour, t.type, t.task, t.shard] })],
 );
+
+/**
+ * Paused tasks (docs/incidents.md): while a task has a row here, a saga that reaches it waits
+ * (paused_sagas) instead of running it. Resume deletes the row; the audit log keeps the history.
+ */
+export const taskPauses = pgTable('task_pauses', {
+  task: text('task').primaryKey(),
+  reason: text('reason').notNull(),
+  pausedBy: text('paused_by').notNull(),
+  pausedAt: ts('paused_at').notNull().defaultNow(),
+});
+
+/**
+ * Sagas waiting at a paused task: the task's job was taken off the queue (no attempt used) and is
+ * added again when the task is resumed (jobs/release-paused-sagas.ts). Queue state, like
+ * graphile-worker's jobs, not a projection: the saga row and its events are untouched. A row
+ * whose task is no longer the saga's current task (it was cancelled meanwhile) means nothing.
+ */
+export const pausedSagas = pgTable(
+  'paused_sagas',
+  {
+    sagaId: uuid('saga_id').primaryKey(),
+    task: text('task').notNull(),
+    pausedAt: ts('paused_at').notNull().defaultNow(),
+  },
+  (t) => [index('paused_sagas_task_paused_at_idx').on(t.task, t.pausedAt, t.sagaId)],
+);

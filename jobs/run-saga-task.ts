@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { getDb, type Tx } from '@/db/client';
 import { applyDecision } from '@/db/apply-decision';
-import { claimQueuedJob } from '@/db/enqueue';
+import { claimQueuedJob, completeJobInTransaction } from '@/db/enqueue';
 import { DuplicateAppendError } from '@/db/event-store';
 import { getFaultSetting } from '@/db/faults';
+import { findTaskPause, holdSagaAtPausedTask } from '@/db/pauses';
 import { lockSaga } from '@/db/projections';
 import { getEnv } from '@/lib/env';
 import { rollFault, type FaultSetting } from '@/lib/domain/fault-injection';
@@ -115,15 +116,26 @@ async function runTaskOnce(
     return await getDb().transaction(async (tx) => {
       // One round trip: the statements are pipelined on the transaction's connection and run in
       // this order, so the job, the fault setting and the order are read after the lock is held.
-      const [saga, claimed, fault, order] = await Promise.all([
+      const [saga, claimed, fault, order, pause] = await Promise.all([
         lockSaga(tx, sagaId),
         delivery.kind === 'inline' ? claimQueuedJob(tx, sagaId, task) : delivery.job.id,
         getFaultSetting(tx, task),
         loadOrderOfSaga(tx, sagaId),
+        findTaskPause(tx, task),
       ]);
       if (!claimed) return null; // a worker holds it, or it was removed: not ours to run
       jobId = claimed;
       if (!isExpected(saga, task, jobId)) return null;
+      if (pause) {
+        // Paused: the saga waits here, its job off the queue (an inline one is already taken),
+        // state and attempts untouched, until the task is resumed (docs/incidents.md).
+        await Promise.all([
+          holdSagaAtPausedTask(tx, sagaId, task),
+          delivery.kind === 'graphile' ? completeJobInTransaction(tx, jobId) : null,
+        ]);
+        logger.info({ sagaId, task, jobId, event: 'saga.held' }, `${task} is paused: saga waits`);
+        return null;
+      }
       if (!order)
         throw new Error(`saga ${sagaId} has no order row: projection out of step with events`);
       const ctx = {

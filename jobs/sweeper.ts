@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { WorkerUtils } from 'graphile-worker';
 import type { Database } from '@/db/client';
 import { applyDecision } from '@/db/apply-decision';
+import { RELEASE_PAUSED_TASK } from '@/db/pauses';
 import { lockSaga } from '@/db/projections';
 import { logger } from '@/lib/logger';
 import { interventionRequired } from '@/lib/saga/decide';
@@ -63,6 +64,12 @@ export async function flagStalledSagas(o: SweeperOptions): Promise<number> {
         select 1 from graphile_worker.jobs j
         where j.key = s.saga_id::text || ':' || s.current_task
           and (j.attempts < j.max_attempts or j.locked_at is not null))
+      -- Waiting at a paused task is not a stall while the task is paused or being released.
+      and not exists (
+        select 1 from paused_sagas p
+        where p.saga_id = s.saga_id and p.task = s.current_task
+          and (exists (select 1 from task_pauses tp where tp.task = p.task)
+            or exists (select 1 from graphile_worker.jobs r where r.key = ${RELEASE_PAUSED_TASK} || ':' || p.task)))
     limit 100`);
   let flagged = 0;
   for (const { saga_id } of stalled) {
