@@ -5,9 +5,11 @@ import { projectRoot } from '@/db/embedded';
 import { startTestCluster, testRunId, type TestCluster } from './lib/test-cluster';
 
 /**
- * `npm test` (unit → int → e2e) and `npm run test:<layer>`. Extra arguments after a single
+ * `npm test` (types → lint → unit → int → e2e: fast layers before slow ones) and
+ * `npm run test:<layer>`. Extra arguments after a single
  * layer go to its runner (`npm run test:e2e -- --grep smoke`); for unit and int, arguments that
  * are not flags name the files to run (`npm run test:int -- db/enqueue.int.test.ts`). Layers:
+ *   format  prettier --check .      types  tsc --noEmit      lint  eslint .
  *   unit  *.test.ts, pure: node --test (with tsx)
  *   int   *.int.test.ts against real PostgreSQL: a template database migrated once per run,
  *         one clone per test file (test/db.ts); RXSAGA_TEST_CONCURRENCY files at a time
@@ -15,7 +17,8 @@ import { startTestCluster, testRunId, type TestCluster } from './lib/test-cluste
  * The test cluster is stopped at the end, whatever happened.
  */
 
-type Layer = 'unit' | 'int' | 'e2e';
+type Gate = 'format' | 'types' | 'lint';
+type Layer = Gate | 'unit' | 'int' | 'e2e';
 interface Result {
   layer: Layer;
   status: 'passed' | 'FAILED' | 'skipped';
@@ -23,7 +26,16 @@ interface Result {
   note: string;
 }
 
-const LAYERS: Layer[] = ['unit', 'int', 'e2e'];
+// `format` joins `all` once the whole tree is formatted (landed last, to spare others' rebases).
+const LAYERS: Layer[] = ['types', 'lint', 'unit', 'int', 'e2e'];
+const SELECTABLE: Layer[] = ['format', ...LAYERS];
+// The static gates: each is one tool over the whole tree, run with this Node (no npx).
+const GATES: Record<Gate, { bin: string[]; args: string[] }> = {
+  format: { bin: ['prettier', 'bin', 'prettier.cjs'], args: ['--check', '--log-level=warn', '.'] },
+  types: { bin: ['typescript', 'bin', 'tsc'], args: ['--noEmit'] },
+  lint: { bin: ['eslint', 'bin', 'eslint.js'], args: ['.'] },
+};
+const isGate = (layer: Layer): layer is Gate => layer in GATES;
 const log = (message: string) => console.log(`\n[test] ${message}`);
 const SKIP_DIRS = new Set([
   'node_modules',
@@ -51,7 +63,7 @@ function findFiles(dir: string, match: (name: string) => boolean, out: string[] 
   return out.sort();
 }
 
-const testFiles: Record<Layer, () => string[]> = {
+const testFiles: Record<Exclude<Layer, Gate>, () => string[]> = {
   unit: () =>
     findFiles(projectRoot, (n) => /\.test\.tsx?$/.test(n) && !/\.int\.test\.tsx?$/.test(n)).filter(
       (f) => !f.startsWith(`e2e${path.sep}`),
@@ -75,7 +87,12 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   });
 }
 
-async function runLayer(layer: Layer, files: string[], extra: string[], cluster?: TestCluster) {
+async function runLayer(
+  layer: Exclude<Layer, Gate>,
+  files: string[],
+  extra: string[],
+  cluster?: TestCluster,
+) {
   // Tests must never reach a developer's real database by accident.
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -115,9 +132,9 @@ async function runLayer(layer: Layer, files: string[], extra: string[], cluster?
 
 async function main(): Promise<number> {
   const [selected = 'all', ...extra] = process.argv.slice(2);
-  const layers = selected === 'all' ? LAYERS : LAYERS.filter((l) => l === selected);
+  const layers = selected === 'all' ? LAYERS : SELECTABLE.filter((l) => l === selected);
   if (layers.length === 0) {
-    console.error(`usage: scripts/test.ts [all|${LAYERS.join('|')}] [runner args…]`);
+    console.error(`usage: scripts/test.ts [all|${SELECTABLE.join('|')}] [runner args…]`);
     return 2;
   }
   const results: Result[] = [];
@@ -125,6 +142,21 @@ async function main(): Promise<number> {
   try {
     for (const layer of layers) {
       if (interrupted) break;
+      if (isGate(layer)) {
+        const { bin, args } = GATES[layer];
+        log(`${layer}: ${bin[0]} ${args.join(' ')}`);
+        const started = Date.now();
+        const own = layers.length === 1 ? extra : [];
+        const tool = path.join(projectRoot, 'node_modules', ...bin);
+        const code = await run([tool, ...args, ...own], process.env);
+        results.push({
+          layer,
+          status: code === 0 && !interrupted ? 'passed' : 'FAILED',
+          seconds: (Date.now() - started) / 1000,
+          note: 'whole tree',
+        });
+        continue;
+      }
       // `npm run test:int -- db/enqueue.int.test.ts`: the files named, instead of the whole layer.
       const named =
         layers.length === 1 && layer !== 'e2e' ? extra.filter((a) => !a.startsWith('-')) : [];
@@ -168,7 +200,7 @@ async function main(): Promise<number> {
   console.log('\n──────── test summary ────────');
   for (const r of results) {
     const time = r.seconds === undefined ? '' : `${r.seconds.toFixed(1)} s`;
-    console.log(`  ${r.layer.padEnd(5)} ${r.status.padEnd(8)} ${time.padStart(8)}   ${r.note}`);
+    console.log(`  ${r.layer.padEnd(6)} ${r.status.padEnd(8)} ${time.padStart(8)}   ${r.note}`);
   }
   if (interrupted) console.log('  (interrupted)');
   const failed = interrupted || results.some((r) => r.status === 'FAILED');
