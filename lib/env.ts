@@ -38,6 +38,14 @@ export const envSchema = z.object({
    * one reverse proxy; 2 a load balancer in front of that proxy, and so on.
    */
   RXSAGA_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
+  /**
+   * When set, GET /api/metrics needs `Authorization: Bearer <this>` (401 otherwise): the
+   * figures say how busy the pharmacy is. Its own token, so a Prometheus server holds no
+   * operator rights. Unset: the metrics are open (DESIGN.md).
+   */
+  RXSAGA_METRICS_TOKEN: z.string().min(16).optional(),
+  /** /api/metrics reads the database at most once per this many seconds (per web process). */
+  RXSAGA_METRICS_CACHE_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
   WORKER_CONCURRENCY: intFrom(1, 4),
   RXSAGA_MAX_ATTEMPTS: intFrom(1, 3),
   RXSAGA_STALL_SECONDS: intFrom(1, 300),

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { useApiServer } from '@/test/api-server';
+import { metricSample as sample } from '@/test/metrics';
 import { orderInput, waitFor, withPostalCode } from '@/test/saga-harness';
 
-const api = useApiServer();
-
-/** The value of one sample line, e.g. `rxsaga_compensations_total{task="cancel-order"}`. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
+// Fresh figures on every poll below; the cache itself is tested in metrics-cache.int.test.ts.
+const api = useApiServer({ env: { RXSAGA_METRICS_CACHE_SECONDS: '1' } });
 
 describe('GET /api/metrics', () => {
   test('open to anyone, in the Prometheus text format, before any saga ran', async () => {

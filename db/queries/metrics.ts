@@ -14,6 +14,8 @@ import { countSignalEvents, type SignalCounts } from './signal-events';
 export const DURATION_BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
 export interface MetricsSnapshot extends SignalCounts {
+  /** The database's clock when the snapshot was read (Unix seconds, microsecond precision). */
+  takenAt: number;
   sagasStarted: number;
   sagasCompleted: number;
   sagasCancelled: number;
@@ -36,7 +38,8 @@ export async function readMetricsSnapshot(db: DbOrTx): Promise<MetricsSnapshot> 
   // the costly part of a scrape (linear in sagas); see README "Metrics" for the trade-off.
   const [[sagas], jobs, signals] = await Promise.all([
     db.execute<Record<string, number>>(sql`
-      select count(*)::int as started,
+      select extract(epoch from clock_timestamp())::float8 as taken_at,
+        count(*)::int as started,
         count(*) filter (where state = 'COMPLETED')::int as completed,
         count(*) filter (where state = 'CANCELLED')::int as cancelled,
         count(*) filter (where state not in ('COMPLETED', 'CANCELLED'))::int as in_flight,
@@ -53,6 +56,7 @@ export async function readMetricsSnapshot(db: DbOrTx): Promise<MetricsSnapshot> 
   const queued = new Map<string, number>(TASKS.map((t) => [t, 0]));
   for (const j of jobs) queued.set(j.task, j.n);
   return {
+    takenAt: row.taken_at ?? 0,
     sagasStarted: row.started ?? 0,
     sagasCompleted: row.completed ?? 0,
     sagasCancelled: row.cancelled ?? 0,

@@ -47,7 +47,10 @@ describe('createOrder', () => {
         return true;
       },
     );
-    await assert.rejects(createOrder(ctx.db, orderInput({ medications: [] })), rejectsWith('invalid_input'));
+    await assert.rejects(
+      createOrder(ctx.db, orderInput({ medications: [] })),
+      rejectsWith('invalid_input'),
+    );
     await assert.rejects(createOrder(ctx.db, 'not an object'), rejectsWith('invalid_input'));
     assert.deepEqual(await counts(), before);
   });
@@ -64,7 +67,10 @@ describe('createOrder', () => {
   test('a second order with the same orderId is a conflict', async () => {
     await createOrder(ctx.db, orderInput({ orderId: 'ORD-dup' }));
     const before = await counts();
-    await assert.rejects(createOrder(ctx.db, orderInput({ orderId: 'ORD-dup' })), rejectsWith('conflict'));
+    await assert.rejects(
+      createOrder(ctx.db, orderInput({ orderId: 'ORD-dup' })),
+      rejectsWith('conflict'),
+    );
     assert.deepEqual(await counts(), before);
   });
 
@@ -79,7 +85,9 @@ describe('createOrder', () => {
   test('eight concurrent requests with one key create exactly one order', async () => {
     const before = await counts();
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => createOrder(ctx.db, orderInput(), { idempotencyKey: 'key-burst' })),
+      Array.from({ length: 8 }, () =>
+        createOrder(ctx.db, orderInput(), { idempotencyKey: 'key-burst' }),
+      ),
     );
     assert.equal(new Set(results.map((r) => r.sagaId)).size, 1);
     assert.equal(results.filter((r) => !r.replayed).length, 1);
@@ -100,7 +108,12 @@ describe('createOrder', () => {
 
   test('body key order does not change the idempotency hash', async () => {
     const a = orderInput();
-    const reordered = { shippingAddress: a.shippingAddress, medications: a.medications, prescriberId: a.prescriberId, patientId: a.patientId };
+    const reordered = {
+      shippingAddress: a.shippingAddress,
+      medications: a.medications,
+      prescriberId: a.prescriberId,
+      patientId: a.patientId,
+    };
     const first = await createOrder(ctx.db, a, { idempotencyKey: 'key-order' });
     const second = await createOrder(ctx.db, reordered, { idempotencyKey: 'key-order' });
     assert.equal(second.sagaId, first.sagaId);

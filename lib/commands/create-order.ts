@@ -50,23 +50,40 @@ export async function createOrder(
         // Concurrent requests with one key queue here; the first creates, the rest replay it.
         await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${idempotencyKey}, 0))`);
         const [existing] = await tx
-          .select({ orderId: orders.orderId, sagaId: orders.sagaId, hash: orders.requestHash, state: orderFulfillmentSagas.state })
+          .select({
+            orderId: orders.orderId,
+            sagaId: orders.sagaId,
+            hash: orders.requestHash,
+            state: orderFulfillmentSagas.state,
+          })
           .from(orders)
           .innerJoin(orderFulfillmentSagas, eq(orderFulfillmentSagas.sagaId, orders.sagaId))
           .where(eq(orders.idempotencyKey, idempotencyKey));
         if (existing) {
-          if (existing.hash !== hash) throw conflict('Idempotency-Key was already used with a different request body');
-          return { orderId: existing.orderId, sagaId: existing.sagaId, state: existing.state, replayed: true };
+          if (existing.hash !== hash)
+            throw conflict('Idempotency-Key was already used with a different request body');
+          return {
+            orderId: existing.orderId,
+            sagaId: existing.sagaId,
+            state: existing.state,
+            replayed: true,
+          };
         }
       }
 
       const skus = [...new Set(input.medications.map((m) => m.sku))];
-      const known = await tx.select({ sku: medications.sku }).from(medications).where(inArray(medications.sku, skus));
+      const known = await tx
+        .select({ sku: medications.sku })
+        .from(medications)
+        .where(inArray(medications.sku, skus));
       const knownSkus = new Set(known.map((k) => k.sku));
       const unknown = input.medications.flatMap((m, i) =>
-        knownSkus.has(m.sku) ? [] : [{ path: ['medications', i, 'sku'], message: `unknown medication ${m.sku}` }],
+        knownSkus.has(m.sku)
+          ? []
+          : [{ path: ['medications', i, 'sku'], message: `unknown medication ${m.sku}` }],
       );
-      if (unknown.length > 0) throw ruleViolation('order names medications that are not in the catalog', unknown);
+      if (unknown.length > 0)
+        throw ruleViolation('order names medications that are not in the catalog', unknown);
 
       const orderId = input.orderId ?? `ORD-${randomUUID()}`;
       const sagaId = randomUUID();
@@ -89,7 +106,8 @@ export async function createOrder(
       return { orderId, sagaId, state: saga.state, replayed: false };
     });
   } catch (error) {
-    if (input.orderId && isUniqueViolation(error)) throw conflict(`order ${input.orderId} already exists`);
+    if (input.orderId && isUniqueViolation(error))
+      throw conflict(`order ${input.orderId} already exists`);
     throw error;
   }
 }

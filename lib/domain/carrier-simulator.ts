@@ -23,9 +23,14 @@ export interface ShipmentRequest {
 export function simulateCarrier(request: ShipmentRequest): CarrierResponse {
   switch (request.postalCode.trim()) {
     case UNDELIVERABLE_POSTAL_CODE:
-      return { kind: 'rejected', code: 'UNDELIVERABLE', reason: 'carrier rejected the shipment: address undeliverable' };
+      return {
+        kind: 'rejected',
+        code: 'UNDELIVERABLE',
+        reason: 'carrier rejected the shipment: address undeliverable',
+      };
     case FLAKY_POSTAL_CODE:
-      if (request.attempt <= 2) return { kind: 'transient', reason: 'carrier unavailable (503), try again' };
+      if (request.attempt <= 2)
+        return { kind: 'transient', reason: 'carrier unavailable (503), try again' };
       break;
     case UNAVAILABLE_POSTAL_CODE:
       return { kind: 'transient', reason: 'carrier gateway timeout (504)' };

@@ -10,7 +10,12 @@ export const faultSettingSchema = z.object({
 });
 export type FaultSetting = z.infer<typeof faultSettingSchema>;
 
-export const noFaults = (task: Task): FaultSetting => ({ task, failureRate: 0, transientRate: 0, latencyMs: 0 });
+export const noFaults = (task: Task): FaultSetting => ({
+  task,
+  failureRate: 0,
+  transientRate: 0,
+  latencyMs: 0,
+});
 
 export type InjectedFault = 'failure' | 'transient' | null;
 

@@ -4,8 +4,18 @@ import type { OrderLine } from '@/lib/saga/events';
 import { REVOKED_PRESCRIBER_ID, checkPrescription, type CatalogEntry } from './prescription-rules';
 
 const ENTRIES: CatalogEntry[] = [
-  { sku: 'AMOX-500', name: 'Amoxicillin 500 mg', requiresPrescription: true, maxQuantityPerOrder: 3 },
-  { sku: 'PARA-500', name: 'Paracetamol 500 mg', requiresPrescription: false, maxQuantityPerOrder: 10 },
+  {
+    sku: 'AMOX-500',
+    name: 'Amoxicillin 500 mg',
+    requiresPrescription: true,
+    maxQuantityPerOrder: 3,
+  },
+  {
+    sku: 'PARA-500',
+    name: 'Paracetamol 500 mg',
+    requiresPrescription: false,
+    maxQuantityPerOrder: 10,
+  },
 ];
 const CATALOG: ReadonlyMap<string, CatalogEntry> = new Map(ENTRIES.map((e) => [e.sku, e]));
 const PRESCRIBER = 'PR-2001';
@@ -18,7 +28,10 @@ const codeOf = (lines: OrderLine[], prescriberId: string | null) => {
 
 describe('prescription rules', () => {
   it('issues a prescription for valid lines with a prescriber', () => {
-    assert.deepEqual(checkPrescription([line('AMOX-500', 2), line('PARA-500', 10)], PRESCRIBER, CATALOG), { ok: true });
+    assert.deepEqual(
+      checkPrescription([line('AMOX-500', 2), line('PARA-500', 10)], PRESCRIBER, CATALOG),
+      { ok: true },
+    );
   });
 
   it('allows exactly maxQuantityPerOrder', () => {
@@ -38,13 +51,21 @@ describe('prescription rules', () => {
   });
 
   it('fails with QUANTITY_LIMIT_EXCEEDED one over maxQuantityPerOrder, naming the medication and limit', () => {
-    const check = checkPrescription([line('PARA-500', 1), line('AMOX-500', 4)], PRESCRIBER, CATALOG);
+    const check = checkPrescription(
+      [line('PARA-500', 1), line('AMOX-500', 4)],
+      PRESCRIBER,
+      CATALOG,
+    );
     assert.equal(!check.ok && check.code, 'QUANTITY_LIMIT_EXCEEDED');
     assert.match(!check.ok ? check.reason : '', /4 × Amoxicillin 500 mg exceeds the limit of 3/);
   });
 
   it('counts lines of one medication together against its limit (splitting a line does not dodge it)', () => {
-    const check = checkPrescription([line('AMOX-500', 3), line('AMOX-500', 3)], PRESCRIBER, CATALOG);
+    const check = checkPrescription(
+      [line('AMOX-500', 3), line('AMOX-500', 3)],
+      PRESCRIBER,
+      CATALOG,
+    );
     assert.equal(!check.ok && check.code, 'QUANTITY_LIMIT_EXCEEDED');
     assert.match(!check.ok ? check.reason : '', /6 × Amoxicillin/);
   });

@@ -12,7 +12,15 @@ export interface CatalogEntry {
 
 export type PrescriptionCheck =
   | { ok: true }
-  | { ok: false; code: 'PRESCRIBER_REVOKED' | 'QUANTITY_LIMIT_EXCEEDED' | 'PRESCRIBER_REQUIRED' | 'UNKNOWN_MEDICATION'; reason: string };
+  | {
+      ok: false;
+      code:
+        | 'PRESCRIBER_REVOKED'
+        | 'QUANTITY_LIMIT_EXCEEDED'
+        | 'PRESCRIBER_REQUIRED'
+        | 'UNKNOWN_MEDICATION';
+      reason: string;
+    };
 
 /**
  * Whether a prescription can be issued for these lines by this prescriber. The quantity limit
@@ -24,12 +32,20 @@ export function checkPrescription(
   catalog: ReadonlyMap<string, CatalogEntry>,
 ): PrescriptionCheck {
   if (prescriberId === REVOKED_PRESCRIBER_ID) {
-    return { ok: false, code: 'PRESCRIBER_REVOKED', reason: `prescriber ${prescriberId} has a revoked licence` };
+    return {
+      ok: false,
+      code: 'PRESCRIBER_REVOKED',
+      reason: `prescriber ${prescriberId} has a revoked licence`,
+    };
   }
   for (const line of mergeLines(lines)) {
     const entry = catalog.get(line.sku);
     if (!entry) {
-      return { ok: false, code: 'UNKNOWN_MEDICATION', reason: `medication ${line.sku} is not in the catalog` };
+      return {
+        ok: false,
+        code: 'UNKNOWN_MEDICATION',
+        reason: `medication ${line.sku} is not in the catalog`,
+      };
     }
     if (line.quantity > entry.maxQuantityPerOrder) {
       return {
@@ -39,7 +55,11 @@ export function checkPrescription(
       };
     }
     if (entry.requiresPrescription && !prescriberId) {
-      return { ok: false, code: 'PRESCRIBER_REQUIRED', reason: `${entry.name} requires a prescriber` };
+      return {
+        ok: false,
+        code: 'PRESCRIBER_REQUIRED',
+        reason: `${entry.name} requires a prescriber`,
+      };
     }
   }
   return { ok: true };

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeShortages, mergeLines, planReservation, type StockLevel } from './reservation-rules';
+import {
+  describeShortages,
+  mergeLines,
+  planReservation,
+  type StockLevel,
+} from './reservation-rules';
 
 const STOCK: StockLevel[] = [
   { sku: 'AMOX-500', onHand: 10, reserved: 4 }, // 6 available
@@ -43,7 +48,10 @@ describe('reservation rules', () => {
       ],
       STOCK,
     );
-    assert.deepEqual(plan, { ok: false, shortages: [{ sku: 'AMOX-500', requested: 7, available: 6 }] });
+    assert.deepEqual(plan, {
+      ok: false,
+      shortages: [{ sku: 'AMOX-500', requested: 7, available: 6 }],
+    });
     assert.ok(!('lines' in plan));
   });
 
@@ -73,7 +81,10 @@ describe('reservation rules', () => {
       ],
       STOCK,
     );
-    assert.deepEqual(plan, { ok: false, shortages: [{ sku: 'AMOX-500', requested: 7, available: 6 }] });
+    assert.deepEqual(plan, {
+      ok: false,
+      shortages: [{ sku: 'AMOX-500', requested: 7, available: 6 }],
+    });
   });
 
   it('merged duplicate lines that fit are reserved as one line', () => {

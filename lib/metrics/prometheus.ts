@@ -122,6 +122,11 @@ export async function renderMetrics(s: MetricsSnapshot): Promise<string> {
     s.needingIntervention,
   );
   gauge('rxsaga_jobs_queued', 'Jobs in the graphile-worker queue, by task.', s.jobsQueued);
+  gauge(
+    'rxsaga_metrics_snapshot_timestamp_seconds',
+    'When these figures were read from the database (Unix time); scrapes within the cache time share one read.',
+    s.takenAt,
+  );
 
   return registers[0]!.metrics();
 }

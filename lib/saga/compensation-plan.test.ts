@@ -26,7 +26,11 @@ describe('compensation plan', () => {
 
     it(`${failing} fails → nextCompensation walks ${undo.join(' → ')} and then ends with null`, () => {
       const walked: CompensationTask[] = [];
-      for (let next = nextCompensation(done, walked); next !== null; next = nextCompensation(done, walked)) {
+      for (
+        let next = nextCompensation(done, walked);
+        next !== null;
+        next = nextCompensation(done, walked)
+      ) {
         walked.push(next);
         assert.ok(walked.length <= undo.length, `walk did not end: ${walked.join(', ')}`);
       }
@@ -37,7 +41,12 @@ describe('compensation plan', () => {
 
   it('the last step has no undo: a completed saga would undo only the three earlier steps', () => {
     assert.deepEqual(
-      compensationPlan(['create-order', 'create-prescription', 'reserve-inventory', 'initiate-shipment']),
+      compensationPlan([
+        'create-order',
+        'create-prescription',
+        'reserve-inventory',
+        'initiate-shipment',
+      ]),
       ['release-inventory', 'cancel-prescription', 'cancel-order'],
     );
   });
@@ -48,16 +57,19 @@ describe('compensation plan', () => {
   });
 
   it('does not reorder or mutate the completed steps it is given', () => {
-    const done = Object.freeze(['create-order', 'create-prescription', 'reserve-inventory'] as Step[]);
+    const done = Object.freeze([
+      'create-order',
+      'create-prescription',
+      'reserve-inventory',
+    ] as Step[]);
     compensationPlan(done);
     assert.deepEqual(done, ['create-order', 'create-prescription', 'reserve-inventory']);
   });
 
   it('compensatedStep names the step each compensation undoes', () => {
-    assert.deepEqual((['release-inventory', 'cancel-prescription', 'cancel-order'] as const).map(compensatedStep), [
-      'reserve-inventory',
-      'create-prescription',
-      'create-order',
-    ]);
+    assert.deepEqual(
+      (['release-inventory', 'cancel-prescription', 'cancel-order'] as const).map(compensatedStep),
+      ['reserve-inventory', 'create-prescription', 'create-order'],
+    );
   });
 });

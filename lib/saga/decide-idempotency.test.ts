@@ -104,7 +104,8 @@ describe('determinism and idempotency keys', () => {
     flaky.record(attemptFailed(flaky.saga, 'initiate-shipment', '503', POLICY, T0));
     flaky.record(attemptFailed(flaky.saga, 'initiate-shipment', '503', POLICY, T0));
     const key = (h: SagaHistory) =>
-      stepSucceeded(h.saga, 'initiate-shipment', SUCCESS_EVENT['initiate-shipment']).events[0]?.idempotencyKey;
+      stepSucceeded(h.saga, 'initiate-shipment', SUCCESS_EVENT['initiate-shipment']).events[0]
+        ?.idempotencyKey;
     assert.ok(key(clean));
     assert.equal(key(flaky), key(clean));
   });

@@ -26,7 +26,11 @@ describe('operator cancel', () => {
         'order_fulfillment_saga.cancel_requested',
         'order_fulfillment_saga.state_changed',
       ]);
-      assert.deepEqual(d.events[0]?.payload, { actor: ACTOR, reason: 'patient withdrew', fromState: pending });
+      assert.deepEqual(d.events[0]?.payload, {
+        actor: ACTOR,
+        reason: 'patient withdrew',
+        fromState: pending,
+      });
       assert.deepEqual(d.events[1]?.payload, {
         from: pending,
         to: compensating,
@@ -46,8 +50,14 @@ describe('operator cancel', () => {
       assert.deepEqual(h.saga.compensationsDone, undo);
       const last = lastEvent(h);
       assert.equal(last?.type, 'order_fulfillment_saga.failed');
-      assert.equal(last.type === 'order_fulfillment_saga.failed' && last.payload.failedStep, awaited);
-      assert.match(last.type === 'order_fulfillment_saga.failed' ? last.payload.reason : '', new RegExp(ACTOR));
+      assert.equal(
+        last.type === 'order_fulfillment_saga.failed' && last.payload.failedStep,
+        awaited,
+      );
+      assert.match(
+        last.type === 'order_fulfillment_saga.failed' ? last.payload.reason : '',
+        new RegExp(ACTOR),
+      );
     });
   }
 
@@ -82,7 +92,11 @@ describe('operator cancel', () => {
 });
 
 describe('operator retry', () => {
-  for (const state of ['PENDING_PRESCRIPTION', 'PENDING_SHIPMENT', 'CANCELLED_INVENTORY_FAILED'] as const) {
+  for (const state of [
+    'PENDING_PRESCRIPTION',
+    'PENDING_SHIPMENT',
+    'CANCELLED_INVENTORY_FAILED',
+  ] as const) {
     it(`is refused (conflict) in ${state} when the saga does not need intervention`, () => {
       const r = refused(retryRequested(historyIn(state).saga, ACTOR, 'again'));
       assert.equal(r.kind, 'conflict');
@@ -106,7 +120,11 @@ describe('operator retry', () => {
     const d = decided(retryRequested(h.saga, ACTOR, 'carrier is back'));
     h.record(d);
     assert.deepEqual(typesOf(d.events), ['order_fulfillment_saga.retry_requested']);
-    assert.deepEqual(d.events[0]?.payload, { task: 'initiate-shipment', actor: ACTOR, reason: 'carrier is back' });
+    assert.deepEqual(d.events[0]?.payload, {
+      task: 'initiate-shipment',
+      actor: ACTOR,
+      reason: 'carrier is back',
+    });
     assert.deepEqual(d.enqueue, { task: 'initiate-shipment', runAt: null });
     assert.deepEqual(d.dequeue, []);
     assert.equal(h.saga.needsIntervention, false);
@@ -128,7 +146,10 @@ describe('operator retry', () => {
     h.record(decided(retryRequested(h.saga, ACTOR, 'again')));
     const d = attemptFailed(h.saga, 'initiate-shipment', 'timeout', POLICY, T0);
     assert.equal(d.events[0]?.type, 'order_fulfillment_saga.attempt_failed');
-    assert.equal(d.events[0]?.type === 'order_fulfillment_saga.attempt_failed' && d.events[0].payload.attempt, 1);
+    assert.equal(
+      d.events[0]?.type === 'order_fulfillment_saga.attempt_failed' && d.events[0].payload.attempt,
+      1,
+    );
     assert.deepEqual(d.enqueue?.runAt, new Date(T0.getTime() + 1000));
   });
 });

@@ -37,7 +37,11 @@ describe('sagaStarted', () => {
     const d = sagaStarted(order);
     assert.deepEqual(typesOf(d.events), ['order.created', 'order_fulfillment_saga.started']);
     assert.deepEqual(d.events[0]?.payload, order);
-    assert.deepEqual(d.events[1]?.payload, { sagaId: SAGA_ID, orderId: order.orderId, patientId: 'PAT-1001' });
+    assert.deepEqual(d.events[1]?.payload, {
+      sagaId: SAGA_ID,
+      orderId: order.orderId,
+      patientId: 'PAT-1001',
+    });
     assert.deepEqual(d.enqueue, { task: 'create-prescription', runAt: null });
     assert.deepEqual(d.dequeue, []);
   });
@@ -59,10 +63,20 @@ describe('happy path', () => {
       'order_fulfillment_saga.state_changed',
       'order_fulfillment_saga.completed',
     ]);
-    const changes = h.events.flatMap((e) => (e.type === 'order_fulfillment_saga.state_changed' ? [e.payload] : []));
+    const changes = h.events.flatMap((e) =>
+      e.type === 'order_fulfillment_saga.state_changed' ? [e.payload] : [],
+    );
     assert.deepEqual(changes, [
-      { from: 'PENDING_PRESCRIPTION', to: 'PENDING_INVENTORY_RESERVATION', trigger: 'order.prescription_created' },
-      { from: 'PENDING_INVENTORY_RESERVATION', to: 'PENDING_SHIPMENT', trigger: 'order.inventory_reserved' },
+      {
+        from: 'PENDING_PRESCRIPTION',
+        to: 'PENDING_INVENTORY_RESERVATION',
+        trigger: 'order.prescription_created',
+      },
+      {
+        from: 'PENDING_INVENTORY_RESERVATION',
+        to: 'PENDING_SHIPMENT',
+        trigger: 'order.inventory_reserved',
+      },
       { from: 'PENDING_SHIPMENT', to: 'COMPLETED', trigger: 'order.shipment_initiated' },
     ]);
   });
@@ -99,9 +113,16 @@ describe('a failing step', () => {
       it(`records the failure, enters ${compensating} and queues ${undo[0]}`, () => {
         const h = historyIn(pending);
         const d = fail(h);
-        assert.deepEqual(typesOf(d.events), [FAILURE_EVENT[step].type, 'order_fulfillment_saga.state_changed']);
+        assert.deepEqual(typesOf(d.events), [
+          FAILURE_EVENT[step].type,
+          'order_fulfillment_saga.state_changed',
+        ]);
         assert.deepEqual(d.events[0]?.payload, FAILURE_EVENT[step].payload);
-        assert.deepEqual(d.events[1]?.payload, { from: pending, to: compensating, trigger: FAILURE_EVENT[step].type });
+        assert.deepEqual(d.events[1]?.payload, {
+          from: pending,
+          to: compensating,
+          trigger: FAILURE_EVENT[step].type,
+        });
         assert.deepEqual(d.enqueue, { task: undo[0], runAt: null });
         assert.deepEqual(d.dequeue, []);
         assert.equal(h.saga.state, compensating);
@@ -124,7 +145,10 @@ describe('a failing step', () => {
         assert.deepEqual(recorded, undo);
         const last = lastEvent(h);
         assert.equal(last?.type, 'order_fulfillment_saga.failed');
-        assert.deepEqual(last?.payload, { failedStep: step, reason: FAILURE_EVENT[step].payload.reason });
+        assert.deepEqual(last?.payload, {
+          failedStep: step,
+          reason: FAILURE_EVENT[step].payload.reason,
+        });
 
         assert.equal(h.saga.state, 'CANCELLED');
         assert.deepEqual(h.saga.compensationsDone, undo);
@@ -194,7 +218,13 @@ describe('transient errors', () => {
   }
 
   it('with maxAttempts 1, the first transient error flags the saga', () => {
-    const d = attemptFailed(started().saga, 'create-prescription', 'boom', { maxAttempts: 1, baseDelayMs: 10 }, T0);
+    const d = attemptFailed(
+      started().saga,
+      'create-prescription',
+      'boom',
+      { maxAttempts: 1, baseDelayMs: 10 },
+      T0,
+    );
     assert.deepEqual(typesOf(d.events), ['order_fulfillment_saga.intervention_required']);
     assert.equal(d.enqueue, null);
   });
@@ -202,7 +232,10 @@ describe('transient errors', () => {
   it('retries a compensation the same way as a step', () => {
     const h = historyIn('CANCELLED_SHIPMENT_FAILED');
     const d = attemptFailed(h.saga, 'release-inventory', 'lock timeout', POLICY, T0);
-    assert.deepEqual(d.enqueue, { task: 'release-inventory', runAt: new Date(T0.getTime() + 1000) });
+    assert.deepEqual(d.enqueue, {
+      task: 'release-inventory',
+      runAt: new Date(T0.getTime() + 1000),
+    });
   });
 
   it('a step that succeeds after transient errors starts the next step with no attempts counted', () => {

@@ -45,11 +45,16 @@ export type CompensationEvent = Extract<
   { type: 'order.prescription_cancelled' | 'order.inventory_released' | 'order.cancelled' }
 >;
 
-export function isStepFailure(event: StepSuccessEvent | StepFailureEvent): event is StepFailureEvent {
+export function isStepFailure(
+  event: StepSuccessEvent | StepFailureEvent,
+): event is StepFailureEvent {
   return event.type.endsWith('_failed');
 }
 
-const SIGNAL_OF: Record<StepSuccessEvent['type'] | StepFailureEvent['type'] | CompensationEvent['type'], SagaSignal> = {
+const SIGNAL_OF: Record<
+  StepSuccessEvent['type'] | StepFailureEvent['type'] | CompensationEvent['type'],
+  SagaSignal
+> = {
   'order.prescription_created': 'PrescriptionCreated',
   'order.prescription_failed': 'PrescriptionFailed',
   'order.inventory_reserved': 'InventoryReserved',
@@ -73,7 +78,13 @@ function move(saga: Saga, signal: SagaSignal): { from: SagaState; to: SagaState 
 function stateChanged(saga: Saga, from: SagaState, to: SagaState, trigger: string): NewEvent[] {
   if (from === to) return [];
   const payload: EventPayload<'order_fulfillment_saga.state_changed'> = { from, to, trigger };
-  return [{ type: 'order_fulfillment_saga.state_changed', payload, idempotencyKey: onceKey(saga, `state:${to}`) }];
+  return [
+    {
+      type: 'order_fulfillment_saga.state_changed',
+      payload,
+      idempotencyKey: onceKey(saga, `state:${to}`),
+    },
+  ];
 }
 
 function assertExpected(saga: Saga, task: Task): void {
@@ -123,13 +134,20 @@ export function stepFailed(saga: Saga, step: StepTask, event: StepFailureEvent):
   const first = compensationPlan(saga.completedSteps)[0];
   if (!first) throw new Error(`nothing to compensate in saga ${saga.sagaId}`);
   return {
-    events: [{ ...event, idempotencyKey: onceKey(saga, event.type) }, ...stateChanged(saga, from, to, event.type)],
+    events: [
+      { ...event, idempotencyKey: onceKey(saga, event.type) },
+      ...stateChanged(saga, from, to, event.type),
+    ],
     enqueue: { task: first, runAt: null },
     dequeue: [],
   };
 }
 
-export function compensated(saga: Saga, task: CompensationTask, event: CompensationEvent): Decision {
+export function compensated(
+  saga: Saga,
+  task: CompensationTask,
+  event: CompensationEvent,
+): Decision {
   assertExpected(saga, task);
   const { from, to } = move(saga, SIGNAL_OF[event.type]);
   const events: NewEvent[] = [
@@ -144,7 +162,8 @@ export function compensated(saga: Saga, task: CompensationTask, event: Compensat
   const next = nextCompensation(saga.completedSteps, [...saga.compensationsDone, task]);
   if (to === 'CANCELLED') {
     if (next) throw new Error(`saga ${saga.sagaId} cancelled with ${next} still to run`);
-    if (!saga.failedStep) throw new Error(`saga ${saga.sagaId} is compensating with no failed step`);
+    if (!saga.failedStep)
+      throw new Error(`saga ${saga.sagaId} is compensating with no failed step`);
     events.push({
       type: 'order_fulfillment_saga.failed',
       payload: { failedStep: saga.failedStep, reason: saga.failureReason ?? saga.failedStep },
@@ -170,18 +189,34 @@ export function backoffMs(policy: RetryPolicy, attempt: number): number {
  * A transient error in the expected task: schedule another attempt, or, once attempts run
  * out, flag the saga for a human rather than fail it silently.
  */
-export function attemptFailed(saga: Saga, task: Task, error: string, policy: RetryPolicy, now: Date): Decision {
+export function attemptFailed(
+  saga: Saga,
+  task: Task,
+  error: string,
+  policy: RetryPolicy,
+  now: Date,
+): Decision {
   assertExpected(saga, task);
   const attempt = saga.attempts + 1;
   if (attempt >= policy.maxAttempts) {
-    return interventionRequired(saga, `${task} failed after ${attempt} attempts: ${error}`, attempt);
+    return interventionRequired(
+      saga,
+      `${task} failed after ${attempt} attempts: ${error}`,
+      attempt,
+    );
   }
   const runAt = new Date(now.getTime() + backoffMs(policy, attempt));
   return {
     events: [
       {
         type: 'order_fulfillment_saga.attempt_failed',
-        payload: { task, attempt, maxAttempts: policy.maxAttempts, error: clipReason(error), retryAt: runAt.toISOString() },
+        payload: {
+          task,
+          attempt,
+          maxAttempts: policy.maxAttempts,
+          error: clipReason(error),
+          retryAt: runAt.toISOString(),
+        },
       },
     ],
     enqueue: { task, runAt },
@@ -190,7 +225,11 @@ export function attemptFailed(saga: Saga, task: Task, error: string, policy: Ret
 }
 
 /** Flags the saga; the job that would have moved it on is not queued again until a retry. */
-export function interventionRequired(saga: Saga, reason: string, attempts = saga.attempts): Decision {
+export function interventionRequired(
+  saga: Saga,
+  reason: string,
+  attempts = saga.attempts,
+): Decision {
   return {
     events: [
       {
@@ -207,7 +246,10 @@ export function retryRequested(saga: Saga, actor: string, reason: string): Decis
   const task = expectedTask(saga);
   if (!task) return { kind: 'conflict', message: `saga is ${saga.state}: nothing to retry` };
   if (!saga.needsIntervention) {
-    return { kind: 'conflict', message: 'saga does not need intervention: it is still being worked on' };
+    return {
+      kind: 'conflict',
+      message: 'saga does not need intervention: it is still being worked on',
+    };
   }
   return {
     events: [{ type: 'order_fulfillment_saga.retry_requested', payload: { task, actor, reason } }],
@@ -222,14 +264,20 @@ export function cancelRequested(saga: Saga, actor: string, reason: string): Deci
     const why = isCompensationTask(expectedTask(saga) ?? '')
       ? 'it is already being compensated (retry it if it is stuck)'
       : 'it has finished';
-    return { kind: 'conflict', message: `saga is ${saga.state}: it cannot be cancelled because ${why}` };
+    return {
+      kind: 'conflict',
+      message: `saga is ${saga.state}: it cannot be cancelled because ${why}`,
+    };
   }
   const first = compensationPlan(saga.completedSteps)[0];
   const awaited = STEP_AWAITED_IN[saga.state];
   if (!first || !awaited) throw new Error(`cannot plan a cancel of saga ${saga.sagaId}`);
   return {
     events: [
-      { type: 'order_fulfillment_saga.cancel_requested', payload: { actor, reason, fromState: saga.state } },
+      {
+        type: 'order_fulfillment_saga.cancel_requested',
+        payload: { actor, reason, fromState: saga.state },
+      },
       ...stateChanged(saga, t.from, t.to, 'order_fulfillment_saga.cancel_requested'),
     ],
     enqueue: { task: first, runAt: null },

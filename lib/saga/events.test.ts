@@ -38,7 +38,10 @@ const DESIGN_SAGA_EVENTS = [
   'order_fulfillment_saga.cancel_requested',
 ];
 /** Saga events beyond DESIGN.md's list: retries and human intervention. */
-const EXTRA_SAGA_EVENTS = ['order_fulfillment_saga.attempt_failed', 'order_fulfillment_saga.intervention_required'];
+const EXTRA_SAGA_EVENTS = [
+  'order_fulfillment_saga.attempt_failed',
+  'order_fulfillment_saga.intervention_required',
+];
 
 /** Parses `payload` as `type` and returns the issue paths of the failure (fails the test when it parses). */
 function rejectionPaths(type: EventType, payload: unknown): (string | number)[][] {
@@ -68,18 +71,28 @@ describe('event catalogue', () => {
   }
 
   it('every schema rejects a missing payload', () => {
-    for (const type of EVENT_TYPES) assert.throws(() => parseEventPayload(type, undefined), z.ZodError, type);
+    for (const type of EVENT_TYPES)
+      assert.throws(() => parseEventPayload(type, undefined), z.ZodError, type);
   });
 
   it('isEventType knows every type and nothing else', () => {
     for (const type of EVENT_TYPES) assert.equal(isEventType(type), true, type);
-    for (const other of ['order.shipped', 'OrderCreated', 'order_fulfillment_saga', '', 'toString', '__proto__', 'constructor']) {
+    for (const other of [
+      'order.shipped',
+      'OrderCreated',
+      'order_fulfillment_saga',
+      '',
+      'toString',
+      '__proto__',
+      'constructor',
+    ]) {
       assert.equal(isEventType(other), false, other);
     }
   });
 
   it('order events go on the order stream, saga events on the saga stream', () => {
-    for (const type of DESIGN_ORDER_EVENTS) assert.equal(streamKindOf(type as EventType), 'order', type);
+    for (const type of DESIGN_ORDER_EVENTS)
+      assert.equal(streamKindOf(type as EventType), 'order', type);
     for (const type of [...DESIGN_SAGA_EVENTS, ...EXTRA_SAGA_EVENTS]) {
       assert.equal(streamKindOf(type as EventType), 'saga', type);
     }
@@ -91,7 +104,9 @@ describe('event catalogue', () => {
   });
 
   it('metadata requires the correlation id; the rest is optional', () => {
-    assert.deepEqual(eventMetadataSchema.parse({ correlationId: SAGA_ID }), { correlationId: SAGA_ID });
+    assert.deepEqual(eventMetadataSchema.parse({ correlationId: SAGA_ID }), {
+      correlationId: SAGA_ID,
+    });
     assert.throws(() => eventMetadataSchema.parse({ actor: 'ops' }), z.ZodError);
   });
 });
@@ -111,7 +126,12 @@ describe('parseEventPayload rejects a bad payload', () => {
       { orderId: ORDER_ID, lines: [{ sku: 'AMOX-500', quantity: 1.5 }] },
       ['lines', 0, 'quantity'],
     ],
-    ['an order with no medications', 'order.created', { ...order, medications: [] }, ['medications']],
+    [
+      'an order with no medications',
+      'order.created',
+      { ...order, medications: [] },
+      ['medications'],
+    ],
     ['a saga id that is not a UUID', 'order.created', { ...order, sagaId: 'saga-1' }, ['sagaId']],
     [
       'a blank shipping city',
@@ -125,7 +145,12 @@ describe('parseEventPayload rejects a bad payload', () => {
       { orderId: ORDER_ID, prescriberId: null },
       ['prescriptionId'],
     ],
-    ['a failure without a code', 'order.prescription_failed', { orderId: ORDER_ID, reason: 'x' }, ['code']],
+    [
+      'a failure without a code',
+      'order.prescription_failed',
+      { orderId: ORDER_ID, reason: 'x' },
+      ['code'],
+    ],
     [
       'an empty failure reason',
       'order.shipment_initiation_failed',

@@ -36,10 +36,18 @@ export const STEPS = [
 ] as const;
 export type Step = (typeof STEPS)[number];
 
-export const STEP_TASKS = ['create-prescription', 'reserve-inventory', 'initiate-shipment'] as const;
+export const STEP_TASKS = [
+  'create-prescription',
+  'reserve-inventory',
+  'initiate-shipment',
+] as const;
 export type StepTask = (typeof STEP_TASKS)[number];
 
-export const COMPENSATION_TASKS = ['release-inventory', 'cancel-prescription', 'cancel-order'] as const;
+export const COMPENSATION_TASKS = [
+  'release-inventory',
+  'cancel-prescription',
+  'cancel-order',
+] as const;
 export type CompensationTask = (typeof COMPENSATION_TASKS)[number];
 
 export const TASKS = [...STEP_TASKS, ...COMPENSATION_TASKS] as const;

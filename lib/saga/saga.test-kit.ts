@@ -13,8 +13,21 @@ import {
   stepFailed,
   stepSucceeded,
 } from './decide';
-import type { CompensationEvent, Decision, Refusal, RetryPolicy, StepFailureEvent, StepSuccessEvent } from './decide';
-import { parseEventPayload, type EventPayload, type EventType, type NewEvent, type StoredEvent } from './events';
+import type {
+  CompensationEvent,
+  Decision,
+  Refusal,
+  RetryPolicy,
+  StepFailureEvent,
+  StepSuccessEvent,
+} from './decide';
+import {
+  parseEventPayload,
+  type EventPayload,
+  type EventType,
+  type NewEvent,
+  type StoredEvent,
+} from './events';
 import {
   isCompensationTask,
   isStepTask,
@@ -30,14 +43,22 @@ export const OTHER_SAGA_ID = '0b6f3c9e-2d41-4a7f-8e15-93c0d2a7b4f1';
 export const ORDER_ID = 'ORD-1001';
 export const T0 = new Date('2026-03-01T09:00:00.000Z');
 
-export function orderCreatedPayload(sagaId = SAGA_ID, orderId = ORDER_ID): EventPayload<'order.created'> {
+export function orderCreatedPayload(
+  sagaId = SAGA_ID,
+  orderId = ORDER_ID,
+): EventPayload<'order.created'> {
   return {
     orderId,
     sagaId,
     patientId: 'PAT-1001',
     prescriberId: 'PR-2001',
     medications: [{ sku: 'AMOX-500', quantity: 2 }],
-    shippingAddress: { line1: '1 Canal Street', city: 'Amsterdam', postalCode: '1011AB', country: 'NL' },
+    shippingAddress: {
+      line1: '1 Canal Street',
+      city: 'Amsterdam',
+      postalCode: '1011AB',
+      country: 'NL',
+    },
     idempotencyKey: null,
     requestHash: null,
   };
@@ -116,7 +137,11 @@ export const SUCCESS_EVENT: Record<StepTask, StepSuccessEvent> = {
 export const FAILURE_EVENT: Record<StepTask, StepFailureEvent> = {
   'create-prescription': {
     type: 'order.prescription_failed',
-    payload: { orderId: ORDER_ID, reason: 'prescriber PR-REVOKED has a revoked licence', code: 'PRESCRIBER_REVOKED' },
+    payload: {
+      orderId: ORDER_ID,
+      reason: 'prescriber PR-REVOKED has a revoked licence',
+      code: 'PRESCRIBER_REVOKED',
+    },
   },
   'reserve-inventory': {
     type: 'order.inventory_reservation_failed',
@@ -146,7 +171,10 @@ export const COMPENSATION_EVENT: Record<CompensationTask, CompensationEvent> = {
     type: 'order.prescription_cancelled',
     payload: { orderId: ORDER_ID, prescriptionId: 'RX-1' },
   },
-  'cancel-order': { type: 'order.cancelled', payload: { orderId: ORDER_ID, reason: 'saga failed' } },
+  'cancel-order': {
+    type: 'order.cancelled',
+    payload: { orderId: ORDER_ID, reason: 'saga failed' },
+  },
 };
 
 /** A history with the saga started (order created). */
@@ -158,7 +186,8 @@ export function started(sagaId = SAGA_ID): SagaHistory {
 
 function expectedStep(h: SagaHistory): StepTask {
   const task = expectedTask(h.saga);
-  if (!task || !isStepTask(task)) throw new Error(`saga in ${h.saga.state} does not wait for a step`);
+  if (!task || !isStepTask(task))
+    throw new Error(`saga in ${h.saga.state} does not wait for a step`);
   return task;
 }
 
@@ -181,7 +210,8 @@ export function fail(h: SagaHistory): Decision {
 /** The compensation the saga waits for is done. */
 export function compensate(h: SagaHistory): Decision {
   const task = expectedTask(h.saga);
-  if (!task || !isCompensationTask(task)) throw new Error(`saga in ${h.saga.state} does not wait for a compensation`);
+  if (!task || !isCompensationTask(task))
+    throw new Error(`saga in ${h.saga.state} does not wait for a compensation`);
   const d = compensated(h.saga, task, COMPENSATION_EVENT[task]);
   h.record(d);
   return d;
@@ -284,7 +314,11 @@ export const UNWINDS: ReadonlyArray<{
 /** One valid payload per event type: the mapped type makes a missing type a compile error. */
 export const SAMPLE_PAYLOADS: { [T in EventType]: EventPayload<T> } = {
   'order.created': orderCreatedPayload(),
-  'order.prescription_created': { orderId: ORDER_ID, prescriptionId: 'RX-1', prescriberId: 'PR-2001' },
+  'order.prescription_created': {
+    orderId: ORDER_ID,
+    prescriptionId: 'RX-1',
+    prescriberId: 'PR-2001',
+  },
   'order.prescription_failed': { orderId: ORDER_ID, reason: 'revoked', code: 'PRESCRIBER_REVOKED' },
   'order.inventory_reserved': { orderId: ORDER_ID, lines: [{ sku: 'AMOX-500', quantity: 2 }] },
   'order.inventory_reservation_failed': {
@@ -293,8 +327,16 @@ export const SAMPLE_PAYLOADS: { [T in EventType]: EventPayload<T> } = {
     code: 'INSUFFICIENT_STOCK',
     shortages: [{ sku: 'AMOX-500', requested: 2, available: 1 }],
   },
-  'order.shipment_initiated': { orderId: ORDER_ID, shipmentId: 'SHP-1', carrierReference: 'SIM-ref' },
-  'order.shipment_initiation_failed': { orderId: ORDER_ID, reason: 'undeliverable', code: 'UNDELIVERABLE' },
+  'order.shipment_initiated': {
+    orderId: ORDER_ID,
+    shipmentId: 'SHP-1',
+    carrierReference: 'SIM-ref',
+  },
+  'order.shipment_initiation_failed': {
+    orderId: ORDER_ID,
+    reason: 'undeliverable',
+    code: 'UNDELIVERABLE',
+  },
   'order.prescription_cancelled': { orderId: ORDER_ID, prescriptionId: 'RX-1' },
   'order.inventory_released': { orderId: ORDER_ID, lines: [{ sku: 'AMOX-500', quantity: 2 }] },
   'order.cancelled': { orderId: ORDER_ID, reason: 'saga failed' },
@@ -304,10 +346,17 @@ export const SAMPLE_PAYLOADS: { [T in EventType]: EventPayload<T> } = {
     to: 'PENDING_INVENTORY_RESERVATION',
     trigger: 'order.prescription_created',
   },
-  'order_fulfillment_saga.compensation_recorded': { task: 'cancel-order', compensates: 'create-order' },
+  'order_fulfillment_saga.compensation_recorded': {
+    task: 'cancel-order',
+    compensates: 'create-order',
+  },
   'order_fulfillment_saga.failed': { failedStep: 'create-prescription', reason: 'revoked' },
   'order_fulfillment_saga.completed': { orderId: ORDER_ID },
-  'order_fulfillment_saga.retry_requested': { task: 'create-prescription', actor: 'operator', reason: 'try again' },
+  'order_fulfillment_saga.retry_requested': {
+    task: 'create-prescription',
+    actor: 'operator',
+    reason: 'try again',
+  },
   'order_fulfillment_saga.cancel_requested': {
     actor: 'operator',
     reason: 'patient asked',

@@ -3,7 +3,17 @@ import { describe, it } from 'node:test';
 import { EVENT_TYPES, type EventType, type StoredEvent } from './events';
 import { SAGA_STATES, type CompensationTask, type SagaState, type Step, type Task } from './model';
 import { evolve, expectedTask, type Saga } from './saga';
-import { ORDER_ID, SAGA_ID, SAMPLE_PAYLOADS, T0, fail, historyIn, started, succeed, unwind } from './saga.test-kit';
+import {
+  ORDER_ID,
+  SAGA_ID,
+  SAMPLE_PAYLOADS,
+  T0,
+  fail,
+  historyIn,
+  started,
+  succeed,
+  unwind,
+} from './saga.test-kit';
 
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
@@ -59,7 +69,10 @@ describe('evolve: the saga folded from its events', () => {
   });
 
   it('refuses any other event before order.created', () => {
-    assert.throws(() => evolve(null, storedEvent('order_fulfillment_saga.started', 1, 1)), /before order.created/);
+    assert.throws(
+      () => evolve(null, storedEvent('order_fulfillment_saga.started', 1, 1)),
+      /before order.created/,
+    );
   });
 
   it('folds every event type without throwing once the saga exists', () => {
@@ -100,7 +113,11 @@ describe('evolve: the saga folded from its events', () => {
     const h = started();
     succeed(h);
     succeed(h);
-    assert.deepEqual(h.saga.completedSteps, ['create-order', 'create-prescription', 'reserve-inventory']);
+    assert.deepEqual(h.saga.completedSteps, [
+      'create-order',
+      'create-prescription',
+      'reserve-inventory',
+    ]);
   });
 
   it('state_changed sets the state; completedAt stays null until a terminal state', () => {
@@ -130,7 +147,11 @@ describe('evolve: the saga folded from its events', () => {
   it('compensation_recorded appends to compensationsDone, in the order they ran', () => {
     const h = historyIn('CANCELLED_SHIPMENT_FAILED');
     unwind(h);
-    assert.deepEqual(h.saga.compensationsDone, ['release-inventory', 'cancel-prescription', 'cancel-order']);
+    assert.deepEqual(h.saga.compensationsDone, [
+      'release-inventory',
+      'cancel-prescription',
+      'cancel-order',
+    ]);
   });
 
   it('attempt_failed counts the attempt and keeps the error; the next progress resets both', () => {
@@ -173,7 +194,10 @@ describe('evolve: the saga folded from its events', () => {
   });
 
   it('cancel_requested makes the awaited step the failed one, with the actor in the reason, and clears the flag', () => {
-    const flagged = evolve(created(), storedEvent('order_fulfillment_saga.intervention_required', 2, 1));
+    const flagged = evolve(
+      created(),
+      storedEvent('order_fulfillment_saga.intervention_required', 2, 1),
+    );
     const saga = evolve(
       flagged,
       storedEvent('order_fulfillment_saga.cancel_requested', 3, 2, {
@@ -190,7 +214,11 @@ describe('evolve: the saga folded from its events', () => {
 });
 
 describe('expectedTask', () => {
-  const saga = (state: SagaState, completedSteps: Step[], compensationsDone: CompensationTask[] = []) => ({
+  const saga = (
+    state: SagaState,
+    completedSteps: Step[],
+    compensationsDone: CompensationTask[] = [],
+  ) => ({
     state,
     completedSteps,
     compensationsDone,
@@ -199,13 +227,31 @@ describe('expectedTask', () => {
   const rx: Step = 'create-prescription';
   const inv: Step = 'reserve-inventory';
 
-  const CASES: ReadonlyArray<[string, Pick<Saga, 'state' | 'completedSteps' | 'compensationsDone'>, Task | null]> = [
-    ['a pending saga waits for its prescription', saga('PENDING_PRESCRIPTION', [order]), 'create-prescription'],
-    ['…then for inventory', saga('PENDING_INVENTORY_RESERVATION', [order, rx]), 'reserve-inventory'],
+  const CASES: ReadonlyArray<
+    [string, Pick<Saga, 'state' | 'completedSteps' | 'compensationsDone'>, Task | null]
+  > = [
+    [
+      'a pending saga waits for its prescription',
+      saga('PENDING_PRESCRIPTION', [order]),
+      'create-prescription',
+    ],
+    [
+      '…then for inventory',
+      saga('PENDING_INVENTORY_RESERVATION', [order, rx]),
+      'reserve-inventory',
+    ],
     ['…then for the shipment', saga('PENDING_SHIPMENT', [order, rx, inv]), 'initiate-shipment'],
-    ['a completed saga waits for nothing', saga('COMPLETED', [order, rx, inv, 'initiate-shipment']), null],
+    [
+      'a completed saga waits for nothing',
+      saga('COMPLETED', [order, rx, inv, 'initiate-shipment']),
+      null,
+    ],
     ['a cancelled saga waits for nothing', saga('CANCELLED', [order], ['cancel-order']), null],
-    ['prescription failed → cancel-order', saga('CANCELLED_PRESCRIPTION_FAILED', [order]), 'cancel-order'],
+    [
+      'prescription failed → cancel-order',
+      saga('CANCELLED_PRESCRIPTION_FAILED', [order]),
+      'cancel-order',
+    ],
     [
       'inventory failed → cancel-prescription first',
       saga('CANCELLED_INVENTORY_FAILED', [order, rx]),
@@ -228,7 +274,11 @@ describe('expectedTask', () => {
     ],
     [
       'shipment failed, two undone → cancel-order',
-      saga('CANCELLED_SHIPMENT_FAILED', [order, rx, inv], ['release-inventory', 'cancel-prescription']),
+      saga(
+        'CANCELLED_SHIPMENT_FAILED',
+        [order, rx, inv],
+        ['release-inventory', 'cancel-prescription'],
+      ),
       'cancel-order',
     ],
   ];

@@ -36,9 +36,13 @@ export interface Saga {
 }
 
 /** The task the saga waits for, or null when it is finished. */
-export function expectedTask(saga: Pick<Saga, 'state' | 'completedSteps' | 'compensationsDone'>): Task | null {
+export function expectedTask(
+  saga: Pick<Saga, 'state' | 'completedSteps' | 'compensationsDone'>,
+): Task | null {
   if (isTerminal(saga.state)) return null;
-  return STEP_AWAITED_IN[saga.state] ?? nextCompensation(saga.completedSteps, saga.compensationsDone);
+  return (
+    STEP_AWAITED_IN[saga.state] ?? nextCompensation(saga.completedSteps, saga.compensationsDone)
+  );
 }
 
 /** Folds one stored event into the saga. Pure: live projection and replay both use it. */
@@ -82,17 +86,32 @@ export function evolve(saga: Saga | null, event: StoredEvent): Saga {
 
   switch (event.type) {
     case 'order.prescription_created':
-      return progressed({ ...next, completedSteps: [...next.completedSteps, 'create-prescription'] });
+      return progressed({
+        ...next,
+        completedSteps: [...next.completedSteps, 'create-prescription'],
+      });
     case 'order.inventory_reserved':
       return progressed({ ...next, completedSteps: [...next.completedSteps, 'reserve-inventory'] });
     case 'order.shipment_initiated':
       return progressed({ ...next, completedSteps: [...next.completedSteps, 'initiate-shipment'] });
     case 'order.prescription_failed':
-      return progressed({ ...next, failedStep: 'create-prescription', failureReason: event.payload.reason });
+      return progressed({
+        ...next,
+        failedStep: 'create-prescription',
+        failureReason: event.payload.reason,
+      });
     case 'order.inventory_reservation_failed':
-      return progressed({ ...next, failedStep: 'reserve-inventory', failureReason: event.payload.reason });
+      return progressed({
+        ...next,
+        failedStep: 'reserve-inventory',
+        failureReason: event.payload.reason,
+      });
     case 'order.shipment_initiation_failed':
-      return progressed({ ...next, failedStep: 'initiate-shipment', failureReason: event.payload.reason });
+      return progressed({
+        ...next,
+        failedStep: 'initiate-shipment',
+        failureReason: event.payload.reason,
+      });
     case 'order_fulfillment_saga.state_changed':
       return {
         ...next,
@@ -100,9 +119,17 @@ export function evolve(saga: Saga | null, event: StoredEvent): Saga {
         completedAt: isTerminal(event.payload.to) ? event.recordedAt : next.completedAt,
       };
     case 'order_fulfillment_saga.compensation_recorded':
-      return progressed({ ...next, compensationsDone: [...next.compensationsDone, event.payload.task] });
+      return progressed({
+        ...next,
+        compensationsDone: [...next.compensationsDone, event.payload.task],
+      });
     case 'order_fulfillment_saga.retry_requested':
-      return progressed({ ...next, needsIntervention: false, interventionReason: null, interventionSince: null });
+      return progressed({
+        ...next,
+        needsIntervention: false,
+        interventionReason: null,
+        interventionSince: null,
+      });
     case 'order_fulfillment_saga.cancel_requested': {
       const awaited = STEP_AWAITED_IN[event.payload.fromState] ?? null;
       return progressed({
@@ -137,4 +164,3 @@ export function evolve(saga: Saga | null, event: StoredEvent): Saga {
     }
   }
 }
-

@@ -16,8 +16,7 @@ export const SAGA_SIGNALS = [
 export type SagaSignal = (typeof SAGA_SIGNALS)[number];
 
 export type Transition =
-  | { ok: true; from: SagaState; to: SagaState }
-  | { ok: false; rejection: TransitionRejection };
+  { ok: true; from: SagaState; to: SagaState } | { ok: false; rejection: TransitionRejection };
 
 export interface TransitionRejection {
   kind: 'invalid_transition';
