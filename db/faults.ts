@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { faultSettingSchema, noFaults, type FaultSetting } from '@/lib/domain/fault-injection';
 import { TASKS, type Task } from '@/lib/saga/model';
 import type { DbOrTx } from './client';
@@ -33,7 +34,8 @@ export async function listFaultSettings(db: DbOrTx): Promise<FaultSetting[]> {
 
 export async function setFaultSetting(db: DbOrTx, input: unknown): Promise<FaultSetting> {
   const setting = faultSettingSchema.parse(input);
-  const values = { ...setting, updatedAt: new Date() };
+  // Stamped by the database's clock (db/clock.ts), not this process's.
+  const values = { ...setting, updatedAt: sql`now()` };
   await db
     .insert(faultInjections)
     .values(values)

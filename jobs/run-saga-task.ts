@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { getDb, type Tx } from '@/db/client';
 import { applyDecision } from '@/db/apply-decision';
+import { databaseNow } from '@/db/clock';
 import { claimQueuedJob, completeJobInTransaction } from '@/db/enqueue';
 import { DuplicateAppendError } from '@/db/event-store';
 import { getFaultSetting } from '@/db/faults';
@@ -234,12 +235,13 @@ async function recordFailedAttempt(
       delivery.kind === 'inline' ? claimQueuedJob(tx, sagaId, task) : delivery.job.id,
     ]);
     if (!jobId || !isExpected(saga, task, jobId)) return;
+    // The retry's run-at by the database's clock (db/clock.ts), which also runs the job queue.
     const decision = attemptFailed(
       saga,
       task,
       message,
       { maxAttempts: env.RXSAGA_MAX_ATTEMPTS, baseDelayMs: env.RXSAGA_RETRY_BASE_MS },
-      new Date(),
+      await databaseNow(tx),
     );
     const next = await applyAsJob(tx, saga, decision, delivery, jobId, true);
     const level = next.needsIntervention ? 'warn' : 'info';

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { WorkerUtils } from 'graphile-worker';
 import type { Database } from '@/db/client';
 import { applyDecision } from '@/db/apply-decision';
+import { databaseNow } from '@/db/clock';
 import { RELEASE_PAUSED_TASK } from '@/db/pauses';
 import { lockSaga } from '@/db/projections';
 import { logger } from '@/lib/logger';
@@ -46,10 +47,15 @@ export async function releaseDeadWorkers(o: SweeperOptions): Promise<number> {
     where locked_by is not null
       and locked_at < now() - make_interval(secs => ${o.deadAfterSeconds})
       and not exists (select 1 from worker_heartbeats h where jobs.locked_by = any (h.worker_ids))`);
-  const ids = [...new Set([...dead.flatMap((d) => d.worker_ids), ...orphans.map((r) => r.locked_by)])];
+  const ids = [
+    ...new Set([...dead.flatMap((d) => d.worker_ids), ...orphans.map((r) => r.locked_by)]),
+  ];
   if (ids.length === 0) return 0;
   await o.utils.forceUnlockWorkers(ids);
-  logger.warn({ pools: dead.map((d) => d.pool_id), workerIds: ids }, 'released jobs of dead workers');
+  logger.warn(
+    { pools: dead.map((d) => d.pool_id), workerIds: ids },
+    'released jobs of dead workers',
+  );
   return ids.length;
 }
 
@@ -75,11 +81,15 @@ export async function flagStalledSagas(o: SweeperOptions): Promise<number> {
   for (const { saga_id } of stalled) {
     flagged += await o.db.transaction(async (tx) => {
       const saga = await lockSaga(tx, saga_id);
-      // Re-checked under the lock: the saga may have moved since the scan.
+      // Re-checked under the lock: the saga may have moved since the scan. By the database's
+      // clock, like the scan: this process's own may be wrong.
       if (!saga || saga.needsIntervention || !expectedTask(saga)) return 0;
-      if (Date.now() - saga.updatedAt.getTime() < o.stallSeconds * 1000) return 0;
+      const now = await databaseNow(tx);
+      if (now.getTime() - saga.updatedAt.getTime() < o.stallSeconds * 1000) return 0;
       const reason = `stalled: no progress for over ${o.stallSeconds} s and no job queued for ${expectedTask(saga)}`;
-      await applyDecision(tx, saga, interventionRequired(saga, reason), { actor: 'system:stall-detector' });
+      await applyDecision(tx, saga, interventionRequired(saga, reason), {
+        actor: 'system:stall-detector',
+      });
       logger.warn({ sagaId: saga.sagaId, task: expectedTask(saga), event: 'saga.stalled' }, reason);
       return 1;
     });
@@ -94,7 +104,9 @@ export async function flagStalledSagas(o: SweeperOptions): Promise<number> {
  * runner was SIGKILLed instead, the released job is never run nor deleted: it stays in the queue
  * for ever. Found by `npm run chaos`. Such jobs are superseded by design: delete them.
  */
-export async function purgeSupersededJobs(o: Pick<SweeperOptions, 'db' | 'utils'>): Promise<number> {
+export async function purgeSupersededJobs(
+  o: Pick<SweeperOptions, 'db' | 'utils'>,
+): Promise<number> {
   const rows = await o.db.execute<{ id: string }>(sql`
     select id::text from graphile_worker.jobs
     where key is null and locked_at is null and attempts >= max_attempts
