@@ -16,7 +16,9 @@ export type AppErrorKind =
   | 'forbidden'
   | 'payload_too_large'
   /** Refused without a look, for a while: too many failed sign-ins (TooManyAttempts). */
-  | 'too_many_requests';
+  | 'too_many_requests'
+  /** The database cannot take writes right now (disk full, out of memory): try again later. */
+  | 'unavailable';
 
 /**
  * A refusal the caller can act on. Route handlers map `kind` to a status (400, 422, 404, 409),
@@ -62,3 +64,29 @@ export const unauthorized = (
   message = 'sign in, or send Authorization: Bearer <RXSAGA_API_TOKEN>',
 ) => new AppError('unauthorized', message);
 export const forbidden = (message: string) => new AppError('forbidden', message);
+
+/**
+ * PostgreSQL's class 53, "insufficient resources" (53100 disk_full, 53200 out_of_memory,
+ * 53300 too_many_connections): nothing is wrong with the request and nothing was stored (the
+ * transaction rolled back), so it is a 503 the caller may retry, not a bug's 500. A full disk
+ * also shows as "could not extend file" (relation growth) whatever the code. Looks through
+ * `cause` because Drizzle wraps the driver's error in its own.
+ */
+export function resourceRefusal(error: unknown): AppError | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    const diskFull =
+      code === '53100' || /could not extend file|No space left on device/i.test(e.message);
+    if (diskFull)
+      return new AppError(
+        'unavailable',
+        'the database is out of disk space: nothing was stored; try again later',
+      );
+    if (typeof code === 'string' && /^53[0-9A-Z]{3}$/.test(code))
+      return new AppError(
+        'unavailable',
+        'the database is out of resources: nothing was stored; try again later',
+      );
+  }
+  return undefined;
+}

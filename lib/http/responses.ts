@@ -1,5 +1,11 @@
 import { ZodError } from 'zod';
-import { AppError, invalidInput, TooManyAttempts, type AppErrorKind } from '@/lib/errors';
+import {
+  AppError,
+  invalidInput,
+  resourceRefusal,
+  TooManyAttempts,
+  type AppErrorKind,
+} from '@/lib/errors';
 import { logger } from '@/lib/logger';
 
 /** The one table from refusal kinds to HTTP statuses. */
@@ -12,7 +18,11 @@ export const STATUS_OF: Record<AppErrorKind, number> = {
   payload_too_large: 413,
   rule_violation: 422,
   too_many_requests: 429,
+  unavailable: 503,
 };
+
+/** How long a client is asked to wait after a 503 (a full disk is not freed in a second). */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 /** API responses are about live data: never cached by browsers or proxies. */
 const NO_STORE = { 'cache-control': 'no-store' };
@@ -37,7 +47,8 @@ export function errorResponse(
   requestId: string,
   where: { method: string; path: string },
 ): Response {
-  const refusal = error instanceof ZodError ? invalidInput(error) : error;
+  const refusal =
+    error instanceof ZodError ? invalidInput(error) : (resourceRefusal(error) ?? error);
   if (refusal instanceof AppError) {
     const body =
       refusal.issues.length > 0
@@ -47,6 +58,10 @@ export function errorResponse(
       refusal.kind === 'unauthorized' ? { 'www-authenticate': 'Bearer' } : {};
     if (refusal instanceof TooManyAttempts)
       headers['retry-after'] = String(refusal.retryAfterSeconds);
+    if (refusal.kind === 'unavailable') {
+      headers['retry-after'] = String(UNAVAILABLE_RETRY_AFTER_SECONDS);
+      logger.warn({ err: error, requestId, ...where }, 'database out of resources: answered 503');
+    }
     return json(body, { status: STATUS_OF[refusal.kind], headers });
   }
   logger.error({ err: error, requestId, ...where }, 'unhandled error in API route');

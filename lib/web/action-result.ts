@@ -1,6 +1,6 @@
 import 'server-only';
 import { ZodError } from 'zod';
-import { AppError } from '@/lib/errors';
+import { AppError, resourceRefusal } from '@/lib/errors';
 import { logger } from '@/lib/logger';
 
 /**
@@ -32,12 +32,13 @@ export function refusalResult(
       message: 'Check the highlighted fields.',
       fieldErrors: fieldErrorsOf(error.issues),
     };
-  if (error instanceof AppError) {
-    const fieldErrors = fieldErrorsOf(error.issues);
+  const refusal = error instanceof AppError ? error : resourceRefusal(error);
+  if (refusal) {
+    const fieldErrors = fieldErrorsOf(refusal.issues);
     const message =
-      error.issues.length > 0 && error.kind === 'invalid_input'
+      refusal.issues.length > 0 && refusal.kind === 'invalid_input'
         ? 'Check the highlighted fields.'
-        : capitalise(error.message);
+        : capitalise(refusal.message);
     return { ok: false, message, fieldErrors };
   }
   logger.error({ err: error, action }, 'server action failed');
