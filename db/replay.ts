@@ -10,16 +10,30 @@ export interface ReplayProgress {
   sagas: number;
 }
 
-const PROJECTION_TABLES = ['order_fulfillment_sagas', 'saga_stats_hourly', 'orders', 'prescriptions', 'inventory_reservations', 'shipments'];
+const PROJECTION_TABLES = [
+  'order_fulfillment_sagas',
+  'saga_stats_hourly',
+  'orders',
+  'prescriptions',
+  'inventory_reservations',
+  'shipments',
+];
 
 /**
  * Rebuilds every projection from the event store, in one transaction: readers see the old
  * projections until it commits, and writers wait (the tables are locked) rather than interleave.
  * It runs the same fold (`evolve`) and projector as live appends, so it reproduces them exactly.
  */
-export async function replayProjections(db: Database, onProgress?: (p: ReplayProgress) => void): Promise<ReplayProgress> {
+export async function replayProjections(
+  db: Database,
+  onProgress?: (p: ReplayProgress) => void,
+): Promise<ReplayProgress> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql.raw(`lock table ${[...PROJECTION_TABLES, 'inventory_items'].join(', ')} in exclusive mode`));
+    await tx.execute(
+      sql.raw(
+        `lock table ${[...PROJECTION_TABLES, 'inventory_items'].join(', ')} in exclusive mode`,
+      ),
+    );
     await tx.execute(sql.raw(`truncate ${PROJECTION_TABLES.join(', ')}`));
     const [count] = await tx.execute<{ n: number }>(sql`select count(*)::int as n from events`);
     const progress: ReplayProgress = { events: 0, totalEvents: count?.n ?? 0, sagas: 0 };

@@ -9,10 +9,13 @@ export function SagaFilters({
   state,
   needsIntervention,
   q,
+  patientSearch,
 }: {
   state?: string | undefined;
   needsIntervention?: boolean | undefined;
   q?: string | undefined;
+  /** Whether the search also matches patient ids (not for viewers). */
+  patientSearch: boolean;
 }) {
   return (
     <Form action="/sagas" className={styles.filters} role="search" aria-label="Filter sagas">
@@ -41,7 +44,10 @@ export function SagaFilters({
           </Select>
         )}
       </Field>
-      <Field label="Order, saga or patient id" className={styles.search}>
+      <Field
+        label={patientSearch ? 'Order, saga or patient id' : 'Order or saga id'}
+        className={styles.search}
+      >
         {(c) => (
           <Input {...c} name="q" type="search" defaultValue={q ?? ''} placeholder="Exact id" />
         )}

@@ -76,7 +76,10 @@ export const sagaListQuerySchema = z.object({
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional(),
-  /** An order id, saga id or patient id, matched exactly (each has its own index). */
+  /**
+   * An order id, saga id or patient id, matched exactly (each has its own index). Patient ids
+   * only where the caller may see them (`matchPatientId` of listSagas).
+   */
   q: z
     .string()
     .trim()
@@ -119,8 +122,15 @@ function decodeCursor(cursor: string): z.infer<typeof cursorSchema> {
  * Newest first, keyset-paginated: `(started_at, saga_id) < cursor` walks sagas_started_at_idx
  * (or sagas_state_started_at_idx with a state filter) from where the last page ended, so page
  * 10 000 costs what page 1 does. Never OFFSET.
+ *
+ * `matchPatientId`: whether `q` also matches patient ids. Off unless asked for: a viewer sees
+ * patient ids masked, and an exact-match search would unmask them one guess at a time.
  */
-export async function listSagas(db: DbOrTx, query: SagaListQuery): Promise<SagaPage> {
+export async function listSagas(
+  db: DbOrTx,
+  query: SagaListQuery,
+  { matchPatientId = false }: { matchPatientId?: boolean } = {},
+): Promise<SagaPage> {
   const where: (SQL | undefined)[] = [];
   if (query.state) where.push(eq(sagas.state, query.state));
   if (query.needsIntervention !== undefined)
@@ -129,7 +139,7 @@ export async function listSagas(db: DbOrTx, query: SagaListQuery): Promise<SagaP
     where.push(
       or(
         eq(sagas.orderId, query.q),
-        eq(sagas.patientId, query.q),
+        matchPatientId ? eq(sagas.patientId, query.q) : undefined,
         isUuid(query.q) ? eq(sagas.sagaId, query.q) : undefined,
       ),
     );

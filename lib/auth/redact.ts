@@ -10,7 +10,8 @@ export function maskPatientId(id: string): string {
   return `${prefix}****${rest.length >= 4 ? rest.slice(-2) : ''}`;
 }
 
-export const seesPatientData = (p: Principal | null) => p?.role === 'operator';
+/** Everyone but a viewer (operators, admins, the API token); nobody who is not signed in. */
+export const seesPatientData = (p: Principal | null) => p !== null && p.role !== 'viewer';
 
 /** Deep copy with every `patientId` masked and every `shippingAddress.line1` hidden. */
 export function redactPatientData<T>(value: T): T {

@@ -11,7 +11,7 @@ import { SagasTable } from '@/components/saga/sagas-table';
 import { Notice } from '@/components/ui/badge';
 import { PageHeader } from '@/components/ui/page-header';
 import type { Principal } from '@/lib/auth/principal';
-import { forViewer } from '@/lib/auth/redact';
+import { forViewer, seesPatientData } from '@/lib/auth/redact';
 import { AppError } from '@/lib/errors';
 import { requirePageViewer } from '@/lib/web/page-auth';
 
@@ -24,7 +24,8 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
 /** A page of sagas, or the refusal to show instead (a cursor from elsewhere, say). */
 async function loadPage(principal: Principal, query: SagaListQuery): Promise<SagaPage | string> {
   try {
-    return forViewer(principal, await listSagas(getDb(), query));
+    const scope = { matchPatientId: seesPatientData(principal) };
+    return forViewer(principal, await listSagas(getDb(), query, scope));
   } catch (error) {
     if (error instanceof AppError) return error.message;
     throw error;
@@ -63,6 +64,7 @@ export default async function SagasPage({ searchParams }: { searchParams: Promis
         state={parsed.success ? parsed.data.state : undefined}
         needsIntervention={parsed.success ? parsed.data.needsIntervention : undefined}
         q={filters.q}
+        patientSearch={seesPatientData(principal)}
       />
       {!parsed.success ? (
         <Notice tone="danger">

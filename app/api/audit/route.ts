@@ -1,9 +1,13 @@
 import { getDb } from '@/db/client';
 import { auditQuerySchema, listAudit } from '@/db/queries/audit';
+import { forViewer } from '@/lib/auth/redact';
 import { parseQuery, viewerRoute } from '@/lib/http/api-route';
 import { json } from '@/lib/http/responses';
 
-/** `?action=&target=&cursor=&limit=`: operator actions and sign-ins, newest first. */
-export const GET = viewerRoute(async ({ request }) =>
-  json(await listAudit(getDb(), parseQuery(request, auditQuerySchema))),
+/**
+ * `?action=&target=&cursor=&limit=`: operator actions and sign-ins, newest first. Masked for
+ * viewers like the Audit page: entries can carry patient data in their before/after.
+ */
+export const GET = viewerRoute(async ({ request, principal }) =>
+  json(forViewer(principal, await listAudit(getDb(), parseQuery(request, auditQuerySchema)))),
 );
