@@ -10,6 +10,10 @@ export const AUDIT_ACTIONS = [
   'session.sign_in_failed',
   'session.sign_in_locked',
   'session.sign_out',
+  'task.pause',
+  'task.resume',
+  'bulk.create',
+  'bulk.cancel',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type AuditRole = 'operator' | 'viewer' | 'anonymous';

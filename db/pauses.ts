@@ -1,6 +1,9 @@
+import { asc, eq, sql } from 'drizzle-orm';
 import type { Task } from '@/lib/saga/model';
-import type { Tx } from './client';
+import type { DbOrTx, Tx } from './client';
+import { enqueueTask } from './enqueue';
 import { rawSql, readTimestamp, type RawTimestamp } from './raw';
+import { taskPauses } from './schema';
 
 /**
  * Paused tasks and the sagas waiting at them (task_pauses, paused_sagas in db/schema.ts).
@@ -42,4 +45,61 @@ export async function holdSagaAtPausedTask(tx: Tx, sagaId: string, task: Task): 
     tx,
   )`insert into paused_sagas (saga_id, task, paused_at) values (${sagaId}, ${task}, now())
     on conflict (saga_id) do update set task = excluded.task, paused_at = excluded.paused_at`;
+}
+
+export async function listTaskPauses(db: DbOrTx): Promise<TaskPause[]> {
+  const rows = await db.select().from(taskPauses).orderBy(asc(taskPauses.pausedAt));
+  return rows.map((r) => ({ ...r, task: r.task as Task }));
+}
+
+/** Records the pause; null when the task was already paused (that pause stays as it was). */
+export async function insertTaskPause(
+  tx: Tx,
+  pause: Omit<TaskPause, 'pausedAt'>,
+): Promise<TaskPause | null> {
+  const [row] = await tx.insert(taskPauses).values(pause).onConflictDoNothing().returning();
+  return row ? { ...row, task: pause.task } : null;
+}
+
+/** Ends the pause; null when the task was not paused. Waits for tasks holding a saga at it. */
+export async function deleteTaskPause(tx: Tx, task: Task): Promise<TaskPause | null> {
+  const [row] = await tx.delete(taskPauses).where(eq(taskPauses.task, task)).returning();
+  return row ? { ...row, task } : null;
+}
+
+/** Sagas waiting at each task (rows of sagas that moved on since do not count). */
+export async function countHeldSagas(db: DbOrTx): Promise<Map<Task, number>> {
+  const rows = await db.execute<{ task: Task; n: number }>(sql`
+    select p.task, count(*)::int as n from paused_sagas p
+    join order_fulfillment_sagas s on s.saga_id = p.saga_id and s.current_task = p.task
+    group by p.task`);
+  return new Map(rows.map((r) => [r.task, r.n]));
+}
+
+/**
+ * Puts up to `limit` sagas held at `task` back on the queue, oldest hold first, and drops their
+ * holds. A held saga that moved on meanwhile (an operator cancelled it) just loses its hold.
+ * SKIP LOCKED: two releases never take the same saga. Returns how many jobs were added and
+ * whether holds remain.
+ */
+export async function releaseHeldSagas(
+  tx: Tx,
+  task: Task,
+  limit: number,
+): Promise<{ released: number; more: boolean }> {
+  const raw = rawSql(tx);
+  const taken = await raw<{ saga_id: string; waiting: boolean }[]>`
+    with batch as (
+      select saga_id from paused_sagas where task = ${task}
+      order by paused_at, saga_id limit ${limit + 1} for update skip locked)
+    select b.saga_id::text, coalesce(s.current_task = ${task} and not s.needs_intervention, false) as waiting
+    from batch b left join order_fulfillment_sagas s on s.saga_id = b.saga_id`;
+  const batch = taken.slice(0, limit);
+  const waiting = batch.filter((r) => r.waiting);
+  await Promise.all([
+    raw`delete from paused_sagas where saga_id = any(${batch.map((r) => r.saga_id)}::uuid[])`,
+    // One wake-up for the batch: idle workers fetch every runnable job when woken.
+    ...waiting.map((r, i) => enqueueTask(tx, r.saga_id, task, null, { wake: i === 0 })),
+  ]);
+  return { released: waiting.length, more: taken.length > limit };
 }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
@@ -10,6 +9,7 @@ import {
   jobCount,
   orderInput,
   reservationMismatches,
+  spawnWorkerProcess,
   streamsWithGaps,
   useSagaTestDatabase,
   waitFor,
@@ -19,20 +19,7 @@ import {
 
 const ctx = useSagaTestDatabase();
 
-/** A worker in its own process, as `npm run worker` runs it, so it can be SIGKILLed. */
-function spawnWorker(): ChildProcess {
-  return spawn('node', ['--import', 'tsx', 'jobs/worker.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: ctx.url,
-      WORKER_CONCURRENCY: '4',
-      RXSAGA_HEARTBEAT_SECONDS: '1',
-      RXSAGA_WORKER_DEAD_SECONDS: '3',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
+const spawnWorker = () => spawnWorkerProcess(ctx.url);
 
 async function count(query: ReturnType<typeof sql>): Promise<number> {
   const [row] = await ctx.db.execute<{ n: number }>(query);

@@ -11,6 +11,7 @@ import { closeDb, getDb } from '@/db/client';
 import { getEnv } from '@/lib/env';
 import { logger } from '@/lib/logger';
 import { TASKS } from '@/lib/saga/model';
+import { incidentTaskList } from './incident-tasks';
 import { runSagaTask } from './run-saga-task';
 import { removeHeartbeat, sweep, type SweeperOptions } from './sweeper';
 
@@ -71,7 +72,7 @@ export async function startWorker(
   const runner = await run({
     connectionString: env.DATABASE_URL,
     concurrency: env.WORKER_CONCURRENCY,
-    taskList: sagaTaskList(() => !stopRequested),
+    taskList: { ...sagaTaskList(() => !stopRequested), ...incidentTaskList },
     parsedCronItems: [],
     noHandleSignals: true,
     pollInterval: 1000,

@@ -55,6 +55,11 @@ export const envSchema = z.object({
   RXSAGA_HEARTBEAT_SECONDS: intFrom(1, 5),
   /** A worker whose heartbeat is older than this is dead: its locked jobs are released. */
   RXSAGA_WORKER_DEAD_SECONDS: intFrom(2, 30),
+  /**
+   * Sagas per second put back on the queue per task when it is resumed (docs/incidents.md), so
+   * a carrier coming back is not hit by everything that waited at once.
+   */
+  RXSAGA_RESUME_RATE: z.coerce.number().int().min(1).max(10_000).default(50),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

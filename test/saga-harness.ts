@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before } from 'node:test';
 import { asc, eq, sql } from 'drizzle-orm';
 import { closeDb, getDb, type Database } from '@/db/client';
@@ -138,3 +139,19 @@ export async function withWorker<T>(fn: () => Promise<T>): Promise<T> {
 
 export const isSettled = (row: { state: Parameters<typeof isTerminal>[0]; needsIntervention: boolean }) =>
   isTerminal(row.state) || row.needsIntervention;
+
+/** A worker in its own process, as `npm run worker` runs it, so a test can SIGKILL it. */
+export function spawnWorkerProcess(url: string, env: Record<string, string> = {}): ChildProcess {
+  return spawn('node', ['--import', 'tsx', 'jobs/worker.ts'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      WORKER_CONCURRENCY: '4',
+      RXSAGA_HEARTBEAT_SECONDS: '1',
+      RXSAGA_WORKER_DEAD_SECONDS: '3',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}

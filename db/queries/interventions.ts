@@ -1,7 +1,7 @@
 import { asc, count, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../client';
-import { orderFulfillmentSagas as sagas } from '../schema';
-import { toSagaView, type SagaView } from './sagas';
+import { pausedSagas, orderFulfillmentSagas as sagas } from '../schema';
+import { heldAtCurrentTask, sagaWithHold, toSagaView, type SagaView } from './sagas';
 
 export interface InterventionView extends SagaView {
   /** When the saga was flagged: the queue is worked oldest first. */
@@ -27,8 +27,9 @@ export async function listInterventions(
 ): Promise<InterventionQueue> {
   const [rows, [total]] = await Promise.all([
     db
-      .select()
+      .select(sagaWithHold)
       .from(sagas)
+      .leftJoin(pausedSagas, heldAtCurrentTask)
       .where(eq(sagas.needsIntervention, true))
       .orderBy(asc(sagas.interventionSince), asc(sagas.sagaId))
       .limit(limit),
@@ -37,7 +38,7 @@ export async function listInterventions(
   return {
     items: rows.map((row) => ({
       ...toSagaView(row),
-      interventionSince: row.interventionSince?.toISOString() ?? null,
+      interventionSince: row.row.interventionSince?.toISOString() ?? null,
     })),
     total: total?.n ?? 0,
   };

@@ -4,7 +4,7 @@ import { AppError } from '@/lib/errors';
 import { SAGA_STATES, type SagaState } from '@/lib/saga/model';
 import type { DbOrTx } from '../client';
 import { readSagaEvents } from '../event-store';
-import { orderFulfillmentSagas as sagas } from '../schema';
+import { pausedSagas, orderFulfillmentSagas as sagas } from '../schema';
 
 /** A saga as the API and the dashboard show it (ISO times; null where not reached). */
 export interface SagaView {
@@ -25,6 +25,8 @@ export interface SagaView {
   attempts: number;
   lastError: string | null;
   updatedAt: string;
+  /** Since when the saga waits at its current task because that task is paused; else null. */
+  pausedAt: string | null;
 }
 
 export interface SagaEventView {
@@ -43,7 +45,18 @@ export interface SagaDetail extends SagaView {
 
 type SagaRow = typeof sagas.$inferSelect;
 
-export function toSagaView(row: SagaRow): SagaView {
+/**
+ * Saga reads select the row with its hold at a paused task (db/pauses.ts), if it waits at one:
+ * `.from(sagas).leftJoin(pausedSagas, heldAtCurrentTask)`. A hold at a task the saga has left
+ * (cancelled while it waited) is not shown.
+ */
+export const sagaWithHold = { row: sagas, pausedAt: pausedSagas.pausedAt };
+export const heldAtCurrentTask = and(
+  eq(pausedSagas.sagaId, sagas.sagaId),
+  eq(pausedSagas.task, sagas.currentTask),
+);
+
+export function toSagaView({ row, pausedAt }: { row: SagaRow; pausedAt: Date | null }): SagaView {
   return {
     sagaId: row.sagaId,
     orderId: row.orderId,
@@ -63,6 +76,7 @@ export function toSagaView(row: SagaRow): SagaView {
     attempts: row.attempts,
     lastError: row.lastError,
     updatedAt: row.updatedAt.toISOString(),
+    pausedAt: pausedAt?.toISOString() ?? null,
   };
 }
 
@@ -151,8 +165,9 @@ export async function listSagas(
     );
   }
   const rows = await db
-    .select({ row: sagas, cursorAt: sql<string>`${sagas.startedAt}::text` })
+    .select({ ...sagaWithHold, cursorAt: sql<string>`${sagas.startedAt}::text` })
     .from(sagas)
+    .leftJoin(pausedSagas, heldAtCurrentTask)
     .where(and(...where))
     // NULLS LAST like the indexes (drizzle's .desc() builds them so); a plain DESC would
     // not match them, and Postgres would sort the whole table instead.
@@ -161,7 +176,7 @@ export async function listSagas(
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {
-    items: page.map((r) => toSagaView(r.row)),
+    items: page.map(toSagaView),
     nextCursor:
       rows.length > query.limit && last ? encodeCursor(last.cursorAt, last.row.sagaId) : null,
   };
@@ -169,12 +184,20 @@ export async function listSagas(
 
 export async function getSagaView(db: DbOrTx, sagaId: string): Promise<SagaView | null> {
   if (!isUuid(sagaId)) return null;
-  const [row] = await db.select().from(sagas).where(eq(sagas.sagaId, sagaId));
+  const [row] = await db
+    .select(sagaWithHold)
+    .from(sagas)
+    .leftJoin(pausedSagas, heldAtCurrentTask)
+    .where(eq(sagas.sagaId, sagaId));
   return row ? toSagaView(row) : null;
 }
 
 export async function getSagaViewByOrderId(db: DbOrTx, orderId: string): Promise<SagaView | null> {
-  const [row] = await db.select().from(sagas).where(eq(sagas.orderId, orderId));
+  const [row] = await db
+    .select(sagaWithHold)
+    .from(sagas)
+    .leftJoin(pausedSagas, heldAtCurrentTask)
+    .where(eq(sagas.orderId, orderId));
   return row ? toSagaView(row) : null;
 }
 
