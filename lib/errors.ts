@@ -90,3 +90,22 @@ export function resourceRefusal(error: unknown): AppError | undefined {
   }
   return undefined;
 }
+
+/**
+ * Text PostgreSQL cannot store: a NUL in text (22021 "invalid byte sequence … 0x00") or in
+ * jsonb (22P05 "unsupported Unicode escape sequence"). The API refuses NULs at the boundary
+ * (lib/http/input.ts); this is the net under every other way in (server actions' form fields):
+ * bad input, so a 400 or a form message, never a 500. The statement failed: nothing was stored.
+ */
+export function unstorableTextRefusal(error: unknown): AppError | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === '22021' || code === '22P05')
+      return new AppError('invalid_input', 'text must not contain a NUL character');
+  }
+  return undefined;
+}
+
+/** What a database error means for the caller, when it is not a bug: 503 or 400. */
+export const databaseRefusal = (error: unknown): AppError | undefined =>
+  resourceRefusal(error) ?? unstorableTextRefusal(error);

@@ -1,5 +1,6 @@
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
+import { withoutNul } from '@/lib/http/input';
 import { AUDIT_ACTIONS } from '../audit';
 import type { DbOrTx } from '../client';
 import { auditLog } from '../schema';
@@ -17,14 +18,20 @@ export interface AuditView {
   requestId: string | null;
 }
 
-export const auditQuerySchema = z.object({
-  action: z.enum(AUDIT_ACTIONS).optional(),
-  /** A saga id, a SKU, a task list: what the action was done to. */
-  target: z.string().trim().min(1).max(200).optional(),
-  /** The id of the last row of the previous page. */
-  cursor: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
+export const auditQuerySchema = withoutNul(
+  z.object({
+    action: z.enum(AUDIT_ACTIONS).optional(),
+    /** A saga id, a SKU, a task list: what the action was done to. */
+    target: z.string().trim().min(1).max(200).optional(),
+    /** The id of the last row of the previous page. */
+    cursor: z
+      .string()
+      .regex(/^[1-9]\d{0,14}$/, 'not a cursor from this API')
+      .transform(Number)
+      .optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  }),
+);
 export type AuditQuery = z.infer<typeof auditQuerySchema>;
 
 /** Newest first by id (ids only grow); keyset on id, so any page is one index range scan. */

@@ -1,6 +1,7 @@
 import { and, eq, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { AppError } from '@/lib/errors';
+import { withoutNul } from '@/lib/http/input';
 import { SAGA_STATES, type SagaState } from '@/lib/saga/model';
 import type { DbOrTx } from '../client';
 import { readSagaEvents } from '../event-store';
@@ -84,25 +85,27 @@ const isUuid = (value: string) => z.uuid().safeParse(value).success;
 
 export const MAX_PAGE_SIZE = 200;
 
-export const sagaListQuerySchema = z.object({
-  state: z.enum(SAGA_STATES).optional(),
-  needsIntervention: z
-    .enum(['true', 'false'])
-    .transform((v) => v === 'true')
-    .optional(),
-  /**
-   * An order id, saga id or patient id, matched exactly (each has its own index). Patient ids
-   * only where the caller may see them (`matchPatientId` of listSagas).
-   */
-  q: z
-    .string()
-    .trim()
-    .max(200)
-    .optional()
-    .transform((v) => v || undefined),
-  cursor: z.string().max(500).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
-});
+export const sagaListQuerySchema = withoutNul(
+  z.object({
+    state: z.enum(SAGA_STATES).optional(),
+    needsIntervention: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional(),
+    /**
+     * An order id, saga id or patient id, matched exactly (each has its own index). Patient ids
+     * only where the caller may see them (`matchPatientId` of listSagas).
+     */
+    q: z
+      .string()
+      .trim()
+      .max(200)
+      .optional()
+      .transform((v) => v || undefined),
+    cursor: z.string().max(500).optional(),
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
+  }),
+);
 export type SagaListQuery = z.infer<typeof sagaListQuerySchema>;
 
 export interface SagaPage {
@@ -114,10 +117,34 @@ export interface SagaPage {
  * The cursor is the last row's (started_at, saga_id). started_at goes out as Postgres's own
  * text form, which casts back to the exact microsecond (a JS Date would round it to ms).
  */
-const cursorSchema = z.tuple([
-  z.string().regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$/),
-  z.uuid(),
-]);
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(?:([+-])(\d{2})(?::?(\d{2}))?|Z)$/;
+
+/**
+ * A time PostgreSQL accepts, not only one shaped like it: "2026-02-30" or hour 25 would fail
+ * the cast in the query (a 500) instead of being refused as a bad cursor.
+ */
+function isRealTimestamp(text: string): boolean {
+  const m = TIMESTAMP.exec(text);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as number[];
+  const [offsetHours, offsetMinutes] = [m[9], m[10]].map((v) => Number(v ?? 0)) as number[];
+  const leap = (year! % 4 === 0 && year! % 100 !== 0) || year! % 400 === 0;
+  const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month! - 1];
+  return (
+    year! >= 1 &&
+    daysInMonth !== undefined &&
+    day! >= 1 &&
+    day! <= daysInMonth &&
+    hour! <= 23 &&
+    minute! <= 59 &&
+    second! <= 59 &&
+    offsetHours! <= 15 &&
+    offsetMinutes! <= 59
+  );
+}
+
+const cursorSchema = z.tuple([z.string().refine(isRealTimestamp), z.uuid()]);
 
 const encodeCursor = (startedAt: string, sagaId: string) =>
   Buffer.from(JSON.stringify([startedAt, sagaId])).toString('base64url');

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { requireOperator, requireViewer } from '@/lib/auth/guards';
 import type { Principal } from '@/lib/auth/principal';
 import { invalidInput } from '@/lib/errors';
+import { refuseNul } from './input';
 import { errorResponse } from './responses';
 
 /**
@@ -34,7 +35,8 @@ function route<P, Who>(guard: () => Promise<Who>, handler: Handler<P, Who>) {
     let response: Response;
     try {
       const principal = await guard();
-      response = await handler({ request, params: await context.params, principal, requestId });
+      const params = refuseNul(await context.params, 'path');
+      response = await handler({ request, params, principal, requestId });
     } catch (error) {
       response = errorResponse(error, requestId, {
         method: request.method,
@@ -58,9 +60,9 @@ export const viewerRoute = <P extends Params = Params>(handler: Handler<P, Princ
 export const operatorRoute = <P extends Params = Params>(handler: Handler<P, Principal>) =>
   route(requireOperator, handler);
 
-/** Parses the query string with a zod schema; a bad value is a 400 with its issues. */
+/** Parses the query string with a zod schema; a bad value (or a NUL) is a 400 with its issues. */
 export function parseQuery<S extends z.ZodType>(request: Request, schema: S): z.infer<S> {
-  const params = Object.fromEntries(new URL(request.url).searchParams);
+  const params = refuseNul(Object.fromEntries(new URL(request.url).searchParams), 'query');
   const parsed = schema.safeParse(params);
   if (!parsed.success) throw invalidInput(parsed.error, 'invalid query');
   return parsed.data;

@@ -1,4 +1,5 @@
 import { AppError } from '@/lib/errors';
+import { refuseNul } from './input';
 
 /** Far above any real order (50 lines), far below what could exhaust memory. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -8,7 +9,8 @@ const tooLarge = () =>
 
 /**
  * Reads a JSON body, refusing more than MAX_BODY_BYTES while streaming (a missing or lying
- * Content-Length must not let a client make us buffer an unbounded body).
+ * Content-Length must not let a client make us buffer an unbounded body), and a NUL character
+ * anywhere in it (input.ts).
  */
 export async function readJsonBody(request: Request): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? 0);
@@ -29,9 +31,11 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') throw new AppError('invalid_input', 'a JSON body is required');
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text) as unknown;
   } catch {
     throw new AppError('invalid_input', 'the body is not valid JSON');
   }
+  return refuseNul(body, 'body');
 }

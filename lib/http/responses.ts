@@ -2,7 +2,7 @@ import { ZodError } from 'zod';
 import {
   AppError,
   invalidInput,
-  resourceRefusal,
+  databaseRefusal,
   TooManyAttempts,
   type AppErrorKind,
 } from '@/lib/errors';
@@ -48,7 +48,7 @@ export function errorResponse(
   where: { method: string; path: string },
 ): Response {
   const refusal =
-    error instanceof ZodError ? invalidInput(error) : (resourceRefusal(error) ?? error);
+    error instanceof ZodError ? invalidInput(error) : (databaseRefusal(error) ?? error);
   if (refusal instanceof AppError) {
     const body =
       refusal.issues.length > 0

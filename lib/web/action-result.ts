@@ -1,6 +1,6 @@
 import 'server-only';
 import { ZodError } from 'zod';
-import { AppError, resourceRefusal } from '@/lib/errors';
+import { AppError, databaseRefusal } from '@/lib/errors';
 import { logger } from '@/lib/logger';
 
 /**
@@ -32,7 +32,7 @@ export function refusalResult(
       message: 'Check the highlighted fields.',
       fieldErrors: fieldErrorsOf(error.issues),
     };
-  const refusal = error instanceof AppError ? error : resourceRefusal(error);
+  const refusal = error instanceof AppError ? error : databaseRefusal(error);
   if (refusal) {
     const fieldErrors = fieldErrorsOf(refusal.issues);
     const message =
