@@ -9,20 +9,53 @@ import {
 } from 'graphile-worker';
 import { closeDb, getDb } from '@/db/client';
 import { getEnv } from '@/lib/env';
+import { resourceRefusal } from '@/lib/errors';
 import { logger } from '@/lib/logger';
 import { TASKS } from '@/lib/saga/model';
 import { incidentTaskList } from './incident-tasks';
 import { runSagaTask } from './run-saga-task';
 import { removeHeartbeat, sweep, type SweeperOptions } from './sweeper';
 
+/** How long a task waits before trying again on a database out of resources (doubling). */
+const RESOURCE_WAIT_MS = { first: 500, max: 8000 };
+
 function sagaTaskList(continueInline: () => boolean): TaskList {
   return Object.fromEntries(
     TASKS.map((task) => [
       task,
       (payload: unknown, helpers: { job: { id: string } }) =>
-        runSagaTask(task, payload, helpers.job, { continueInline }),
+        holdThroughResourceErrors(
+          () => runSagaTask(task, payload, helpers.job, { continueInline }),
+          continueInline,
+        ),
     ]),
   );
+}
+
+/**
+ * A database out of resources (a full disk: 53100 "could not extend file") refuses the step,
+ * and often the record of its failure too. Handing that error to graphile-worker fails as well:
+ * its failJob is an update of the job row, which the full disk refuses, and graphile-worker
+ * 0.17.3 lets that rejection go unhandled, which ends the process (found by `npm run chaos --
+ * --faults disk-full`). So the task keeps its job (locked by this live worker, whose heartbeat
+ * goes on) and runs again, with backoff, until the database takes writes again; a run whose
+ * failure record did get through has scheduled its own retry and returns normally. A stopping
+ * worker hands the error on instead.
+ */
+async function holdThroughResourceErrors(
+  run: () => Promise<void>,
+  keepTrying: () => boolean,
+): Promise<void> {
+  for (let wait = RESOURCE_WAIT_MS.first; ; wait = Math.min(wait * 2, RESOURCE_WAIT_MS.max)) {
+    try {
+      return await run();
+    } catch (err) {
+      const refusal = resourceRefusal(err);
+      if (!refusal || !keepTrying()) throw err;
+      logger.warn({ err, waitMs: wait, event: 'database.out_of_resources' }, refusal.message);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 const graphileLogger = new Logger((scope) => (level: LogLevel, message: string, meta?: unknown) => {
