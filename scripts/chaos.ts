@@ -32,6 +32,7 @@ import {
   setBaseFaults,
   type FaultContext,
 } from './chaos/faults';
+import { ChaosTwo } from './chaos/chaos-two';
 import { checkAgainstClient, checkDatabase, compareDigests, jobState, projectionDigest, type Check } from './chaos/invariants';
 import { LoadDriver, SCARCE_SKU, SCENARIOS } from './chaos/load';
 import { parseChaosOptions } from './chaos/options';
@@ -64,6 +65,8 @@ interface Cleanup {
   db?: ChaosDatabase;
   api?: ChaosApi;
   sql?: postgres.Sql;
+  chaosTwo?: ChaosTwo;
+  adminUrl?: string;
 }
 const cleanup: Cleanup = {};
 
@@ -85,7 +88,18 @@ async function main(): Promise<number> {
     log('this database cannot be restarted by the drill (pass --pg-data-dir for pg_ctl): pg-restart skipped');
     o.faults.delete('pg-restart');
   }
-  await recreateDatabase(db.adminUrl, CHAOS_DB);
+  const chaosTwo = new ChaosTwo(
+    o,
+    { deadSeconds: Number(WORKER_SETTINGS.RXSAGA_WORKER_DEAD_SECONDS), stallSeconds: Number(WORKER_SETTINGS.RXSAGA_STALL_SECONDS), retryBaseMs: Number(WORKER_SETTINGS.RXSAGA_RETRY_BASE_MS) },
+    Number(new URL(db.url).port),
+    dataDir,
+    Boolean(external),
+    o.faultsNamed,
+    log,
+  );
+  cleanup.chaosTwo = chaosTwo;
+  cleanup.adminUrl = db.adminUrl;
+  await recreateDatabase(db.adminUrl, CHAOS_DB, await chaosTwo.prepare(db.adminUrl, CHAOS_DB));
   await migrate(db.url);
   const { connect } = await import('@/db/client');
   const { seedDemoCatalog } = await import('@/db/seed');
@@ -120,7 +134,7 @@ async function main(): Promise<number> {
   if (transport === 'http') {
     await ensureBuild(log);
     o.port = await freePort(o.port);
-    const web = startWeb(o.port, childEnv, logDir, o.verbose);
+    const web = startWeb(o.port, { ...childEnv, ...chaosTwo.envFor('web', db.url) }, logDir, o.verbose);
     cleanup.web = web;
     void web.exited.then((e) => {
       if (!e.expected) log(`web exited unexpectedly (${e.signal ?? `code ${e.code}`}):\n${e.lastLines}`);
@@ -132,9 +146,11 @@ async function main(): Promise<number> {
     api = await directApi(db.url);
   }
   cleanup.api = api;
+  api = chaosTwo.watch(api);
 
   const sql = postgres(db.url, { max: 4, onnotice: () => {}, connect_timeout: 10, connection: { application_name: 'rxsaga-chaos' } });
   cleanup.sql = sql;
+  await chaosTwo.instrument(sql);
 
   const totalOrders = o.rate * o.minutes * 60;
   // Enough of the scarce SKU for about a third of the contention orders: the rest must be refused.
@@ -144,7 +160,7 @@ async function main(): Promise<number> {
   await setBaseFaults(api, BASE_LATENCY_MS);
 
   // --- workers ----------------------------------------------------------------------------
-  const fleet = new WorkerFleet(o.workers, childEnv, logDir, o.verbose, log);
+  const fleet = new WorkerFleet(o.workers, childEnv, logDir, o.verbose, log, (name) => chaosTwo.envFor(name, db.url));
   cleanup.fleet = fleet;
   fleet.start();
   for (const deadline = Date.now() + 60_000; ; await sleep(300)) {
@@ -164,6 +180,7 @@ async function main(): Promise<number> {
   let loadOver = false;
   const loading = driver.run(o.rate);
   const faulting = runSchedule(ctx, plan, () => Date.now() - t0 > duration + 30_000);
+  const faultingTwo = chaosTwo.run({ sql, fleet, env: childEnv, databaseUrl: db.url, logDir, t0, durationMs: duration });
   const operating = (async () => {
     if (!o.faults.has('operator')) return;
     while (!loadOver) {
@@ -176,7 +193,7 @@ async function main(): Promise<number> {
   driver.stop();
   loadOver = true;
   await Promise.all([loading, operating]);
-  await faulting;
+  await Promise.all([faulting, faultingTwo]);
   log(`load and faults over: ${driver.orders.length} orders sent; waiting for in-flight requests`);
   await setBaseFaults(api, 0);
   await driver.drain();
@@ -248,6 +265,9 @@ async function main(): Promise<number> {
   });
   checks.push(...(await checkDatabase(sql)));
   checks.push(...(await checkAgainstClient(sql, driver.orders)));
+  const gracefulPids = new Set([...fleet.allExits, ...finalExits].filter((e) => e.code === 0).map((e) => e.pid));
+  for (const s of chaosTwo.skews) if (s.exitCode === 0) gracefulPids.add(s.pid);
+  checks.push(...(await chaosTwo.checks(sql, gracefulPids, [...fleet.allExits, ...(webExit ? [webExit] : [])])));
   checks.push({
     name: 'no job left locked by a dead worker; none failed for good; queue drained',
     ok: jobs.lockedByDead === 0 && jobs.failedForGood === 0 && jobs.total === 0,
@@ -277,7 +297,8 @@ async function main(): Promise<number> {
   const copy = `${CHAOS_DB}_replay`;
   await dropDatabase(db.adminUrl, copy);
   const admin = postgres(db.adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${copy}" template "${CHAOS_DB}"`);
+  // In the default tablespace: a copy on the drill's small disk (disk-full) would not fit.
+  await admin.unsafe(`create database "${copy}" template "${CHAOS_DB}" tablespace pg_default`);
   await admin.end({ timeout: 5 });
   const copyUrl = withDatabase(db.url, copy);
   const replayConn = connect(copyUrl, 2);
@@ -313,6 +334,7 @@ async function main(): Promise<number> {
       ['poison task (transient rate 1)', record.poison.length, record.poison.map((p) => `${p.task} ${secs(p.from)}–${p.to === null ? '?' : secs(p.to)}`).join(', ') || '-'],
       ['operator retry/cancel (racing workers)', [...record.operator.values()].reduce((a, b) => a + b, 0), opLines || '-'],
       ['duplicate submissions (same key)', driver.stats.duplicateSubmissions + driver.stats.conflictProbes, `${driver.stats.duplicateSubmissions} same body, ${driver.stats.conflictProbes} other body (${driver.stats.conflictProbesRefused} refused 409)`],
+      ...chaosTwo.reportRows(),
       ['worker exits on its own (restarted)', unexpected.length, summarizeExits(unexpected)],
     ],
   );
@@ -351,7 +373,8 @@ async function main(): Promise<number> {
   console.log(`### Outcomes\n\n${outcomesTable}\n`);
   console.log(`### Invariants\n\n${checksTable}\n`);
   if (driver.stats.unexpected.length > 0) console.log(`unexpected answers:\n  ${driver.stats.unexpected.slice(0, 10).join('\n  ')}\n`);
-  if (record.errors.length > 0) console.log(`fault errors:\n  ${record.errors.slice(0, 10).join('\n  ')}\n`);
+  const faultErrors = [...record.errors, ...chaosTwo.errors];
+  if (faultErrors.length > 0) console.log(`fault errors:\n  ${faultErrors.slice(0, 10).join('\n  ')}\n`);
   const failed = checks.filter((c) => !c.ok);
   console.log(failed.length === 0 ? `PASS: all ${checks.length} invariants hold` : `FAIL: ${failed.length} of ${checks.length} invariants violated`);
   console.log(`logs: ${path.relative(process.cwd(), logDir)}/`);
@@ -373,6 +396,9 @@ async function main(): Promise<number> {
     );
   }
   if (!o.keepDatabase) await dropDatabase(db.adminUrl, CHAOS_DB).catch(() => {});
+  if (!o.keepDatabase) await chaosTwo.close(db.adminUrl);
+  else log(`--keep-db: the small disk stays mounted at ${chaosTwo.disk?.mountPoint ?? '-'}`);
+  cleanup.chaosTwo = undefined;
   await db.stop();
   cleanup.db = undefined;
   void webExit;
@@ -409,7 +435,11 @@ async function emergencyCleanup(): Promise<void> {
   await Promise.allSettled([cleanup.fleet?.stopAll(), cleanup.web?.stop(5000)]);
   await cleanup.sql?.end({ timeout: 2 }).catch(() => {});
   await cleanup.api?.close().catch(() => {});
+  await cleanup.chaosTwo?.links?.close().catch(() => {});
+  if (cleanup.chaosTwo?.disk) await dropDatabase(cleanup.adminUrl!, CHAOS_DB).catch(() => {});
+  await cleanup.chaosTwo?.disk?.remove(cleanup.adminUrl).catch(() => {});
   await cleanup.db?.stop().catch(() => {});
+  await cleanup.chaosTwo?.disk?.remove(undefined).catch(() => {});
 }
 
 let signalled = false;

@@ -111,12 +111,12 @@ export function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-/** A fresh drill database: dropped (with its connections) and created again. */
-export async function recreateDatabase(adminUrl: string, name: string): Promise<void> {
+/** A fresh drill database: dropped (with its connections) and created again (in `tablespace`). */
+export async function recreateDatabase(adminUrl: string, name: string, tablespace?: string): Promise<void> {
   const sql = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   try {
     await sql.unsafe(`drop database if exists "${name}" with (force)`);
-    await sql.unsafe(`create database "${name}"`);
+    await sql.unsafe(`create database "${name}"${tablespace ? ` tablespace ${tablespace}` : ''}`);
   } finally {
     await sql.end({ timeout: 5 });
   }
@@ -217,6 +217,8 @@ export class WorkerFleet {
     private readonly logDir: string,
     private readonly verbose: boolean,
     private readonly log: Log,
+    /** Per-process additions to the environment (chaos II: each worker's own network link). */
+    private readonly envFor: (name: string) => Record<string, string> = () => ({}),
   ) {}
 
   start(): void {
@@ -229,7 +231,7 @@ export class WorkerFleet {
     const worker = new ChaosProcess(
       name,
       ['--import', 'tsx', path.join(projectRoot, 'jobs/worker.ts')],
-      { ...this.env, RXSAGA_PROCESS: name },
+      { ...this.env, ...this.envFor(name), RXSAGA_PROCESS: name },
       path.join(this.logDir, `${name}.log`),
       this.verbose,
     );

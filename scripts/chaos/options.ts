@@ -5,7 +5,20 @@ import { parseArgs } from 'node:util';
  * (a 3-minute run: 27 SIGKILLs, 3 SIGTERMs, 2 database restarts, 6 connection kills).
  */
 
-export const FAULT_KINDS = ['sigkill', 'sigterm', 'pg-restart', 'pg-terminate', 'operator', 'poison', 'duplicates'] as const;
+export const FAULT_KINDS = [
+  'sigkill',
+  'sigterm',
+  'pg-restart',
+  'pg-terminate',
+  'operator',
+  'poison',
+  'duplicates',
+  // Chaos II (scripts/chaos/chaos-two.ts, docs/chaos.md)
+  'net-latency',
+  'net-partition',
+  'disk-full',
+  'clock-skew',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface ChaosOptions {
@@ -16,10 +29,16 @@ export interface ChaosOptions {
   workers: number;
   workerConcurrency: number;
   faults: Set<FaultKind>;
+  /** --faults was given: a fault named there that cannot run stops the drill instead of being left out. */
+  faultsNamed: boolean;
   kills: number;
   terms: number;
   pgRestarts: number;
   connKills: number;
+  /** clock-skew: how far the skewed workers' clocks are off (ahead, then behind). */
+  skewSeconds: number;
+  /** disk-full: size of the database's small filesystem. */
+  diskMb: number;
   /** After the load stops: how long every saga gets to reach COMPLETED/CANCELLED or be flagged. */
   settleSeconds: number;
   port: number;
@@ -49,6 +68,8 @@ Exit code 0 only when every invariant holds.
   --terms <n>          SIGTERMs of a worker (default 1 per minute)
   --pg-restarts <n>    PostgreSQL restarts (default 2; fast, then immediate shutdown)
   --conn-kills <n>     pg_terminate_backend of every connection (default 2 per minute, at least 5)
+  --skew-seconds <n>   clock-skew: how far ahead/behind the skewed workers' clocks run (default 180)
+  --disk-mb <n>        disk-full: size of the tmpfs the drill database lives on (default 128; root)
   --settle <s>         bound for every saga to settle after the load stops (default 90)
   --port <n>           web port on 127.0.0.1 (default 3917, or the next free one)
   --pg-port <n>        embedded PostgreSQL port (default 54347, or the next free one)
@@ -74,6 +95,8 @@ export function parseChaosOptions(argv: string[]): ChaosOptions {
       terms: { type: 'string' },
       'pg-restarts': { type: 'string' },
       'conn-kills': { type: 'string' },
+      'skew-seconds': { type: 'string' },
+      'disk-mb': { type: 'string' },
       settle: { type: 'string' },
       port: { type: 'string' },
       'pg-port': { type: 'string' },
@@ -116,10 +139,13 @@ export function parseChaosOptions(argv: string[]): ChaosOptions {
     workers: int('workers', values.workers, 2, 1, 32),
     workerConcurrency: int('concurrency', values.concurrency, 4, 1, 64),
     faults,
+    faultsNamed: values.faults !== undefined,
     kills: int('kills', values.kills, Math.round(minutes * 9), 0, 10_000),
     terms: int('terms', values.terms, Math.max(1, Math.round(minutes)), 0, 10_000),
     pgRestarts: int('pg-restarts', values['pg-restarts'], 2, 0, 100),
     connKills: int('conn-kills', values['conn-kills'], Math.max(5, Math.round(minutes * 2)), 0, 10_000),
+    skewSeconds: num('skew-seconds', values['skew-seconds'], 180, 1, 86_400),
+    diskMb: int('disk-mb', values['disk-mb'], 128, 32, 4096),
     settleSeconds: num('settle', values.settle, 90, 5, 3600),
     port: int('port', values.port, 3917, 1024, 65535),
     pgPort: int('pg-port', values['pg-port'], 54347, 1024, 65535),
