@@ -1,4 +1,5 @@
 import { defineConfig, devices } from '@playwright/test';
+import { resolveBrowser } from './scripts/lib/browser';
 
 /**
  * Browser tests against the real thing: `npm start`'s supervisor (web + worker) on port 3100.
@@ -27,6 +28,9 @@ const database: Record<string, string> = process.env.RXSAGA_E2E_DATABASE_URL
       RXSAGA_FRESH_DB: '1',
     };
 
+// CHROMIUM_PATH, else the system's Chromium, else the one inside @sparticuz/chromium (npm).
+const browser = resolveBrowser();
+
 export default defineConfig({
   testDir: 'e2e',
   outputDir: 'e2e-artifacts',
@@ -47,18 +51,10 @@ export default defineConfig({
       name: 'chromium',
       use: {
         ...devices['Desktop Chrome'],
-        // `npx playwright install` cannot download here: Debian's Chromium instead.
         launchOptions: {
-          executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-          args: [
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
+          executablePath: browser.executablePath,
+          args: browser.args,
+          ...(Object.keys(browser.env).length > 0 && { env: { ...process.env, ...browser.env } }),
         },
       },
     },

@@ -1,5 +1,10 @@
 import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
+// The app's fonts are served by the app itself (from npm, no font host): text looks the same on
+// every machine and in the test browser, whatever fonts the system has.
+import '@fontsource-variable/inter';
+import '@fontsource-variable/jetbrains-mono';
+import '@fontsource/noto-sans-symbols-2'; // the arrows (→ ←) Inter's web subsets leave out
 import './globals.css';
 
 export const metadata: Metadata = {

@@ -96,5 +96,7 @@ const SCREENSHOT_DIR = path.join(process.cwd(), 'e2e-artifacts', 'screenshots');
 /** A full-page screenshot kept as an artifact of the run (looked at by a person, not diffed). */
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  // The web fonts swap in when loaded: shoot the page as a person sees it, not the fallback.
+  await page.evaluate(() => document.fonts.ready);
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '@/db/embedded';
+import { resolveBrowser } from './lib/browser';
 import { startTestCluster, testRunId, type TestCluster } from './lib/test-cluster';
 
 /**
@@ -47,7 +48,6 @@ const SKIP_DIRS = new Set([
 ]);
 // 2 cores: two files at a time keeps both busy while one waits on timers or a worker child.
 const intConcurrency = process.env.RXSAGA_TEST_CONCURRENCY ?? '2';
-const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let current: ChildProcess | undefined;
 let interrupted = false;
@@ -125,7 +125,6 @@ async function runLayer(
     return run(['--import', 'tsx', '--test', ...flags, ...extra, ...files], env);
   }
   env.RXSAGA_E2E_DATABASE_URL = await cluster.createDatabase(`rxsaga_e2e_${testRunId}`);
-  env.CHROMIUM_PATH = chromium;
   const cli = path.join(projectRoot, 'node_modules', '@playwright', 'test', 'cli.js');
   return run([cli, 'test', ...extra], env);
 }
@@ -165,12 +164,16 @@ async function main(): Promise<number> {
         results.push({ layer, status: 'skipped', note: 'no test files' });
         continue;
       }
-      if (layer === 'e2e' && !existsSync(chromium)) {
-        console.error(
-          `[test] Chromium not found at ${chromium}: apt-get install -y chromium, or set CHROMIUM_PATH`,
-        );
-        results.push({ layer, status: 'FAILED', note: 'Chromium missing' });
-        continue;
+      if (layer === 'e2e') {
+        // The same resolver as playwright.config.ts; here it unpacks the npm Chromium once, up
+        // front, and says which browser the run uses.
+        try {
+          log(`e2e: browser: ${resolveBrowser().description}`);
+        } catch (err) {
+          console.error(`[test] ${err instanceof Error ? err.message : String(err)}`);
+          results.push({ layer, status: 'FAILED', note: 'no Chromium' });
+          continue;
+        }
       }
       log(`${layer}: ${files.length} file(s)`);
       const started = Date.now();
