@@ -1,6 +1,7 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { getEnv } from '@/lib/env';
+import { assertPostgresPatched } from './postgres-patch.mjs';
 import * as schema from './schema';
 
 export type Database = PostgresJsDatabase<typeof schema>;
@@ -16,6 +17,8 @@ interface Connection {
 const globalForDb = globalThis as unknown as { rxsagaDb?: Connection };
 
 export function connect(url: string, max = 10): Connection {
+  // Web and worker alike: never run on an unpatched postgres.js (an `--ignore-scripts` install).
+  assertPostgresPatched();
   const sql = postgres(url, {
     max,
     onnotice: () => {},

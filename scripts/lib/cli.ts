@@ -1,14 +1,33 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assertPostgresPatched } from '@/db/postgres-patch.mjs';
 import { EnvError, parseEnv, type Env } from '@/lib/env';
 
 /** Shared start-up steps of the scripts. */
 
 export const log = (message: string) => console.log(`[rxsaga] ${message}`);
 
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * Refuses to start on an unpatched postgres.js (db/postgres-patch.mjs): an install that skipped
+ * its postinstall (`--ignore-scripts`), or another postgres version than the pinned one.
+ */
+export function checkPatchedOrExit(): void {
+  try {
+    assertPostgresPatched(projectRoot);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  }
+}
+
 /**
  * Validates the configuration before anything starts; a bad variable ends the process with a
  * message that names it. Not cached (unlike getEnv()): the scripts set DATABASE_URL later.
  */
 export function validateEnvOrExit(): Env {
+  checkPatchedOrExit();
   // `DATABASE_URL=` (empty) means unset: the e2e config uses it to keep a developer's database out.
   if (process.env.DATABASE_URL === '') delete process.env.DATABASE_URL;
   try {
