@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { gotoLive, signIn, uniquePatient } from './fixtures';
+import { API_TOKEN, gotoLive, signIn, uniquePatient } from './fixtures';
 
 test.beforeEach(async ({ page }) => signIn(page, 'operator'));
 
@@ -58,4 +58,36 @@ test('an order placed in the form runs live to COMPLETED on its page, without a 
     page.getByRole('list', { name: 'Timeline' }).getByText('Saga completed'),
   ).toBeVisible();
   expect(reloaded).toBe(false);
+});
+
+test('the same form submitted twice (a resend after a lost response) places one order', async ({
+  page,
+}) => {
+  await gotoLive(page, '/orders/new');
+  const patientId = uniquePatient('TWICE');
+  await page.getByLabel('Patient id').fill(patientId);
+  await page.getByLabel('Street and number').fill('Oudegracht 12');
+  await page.getByLabel('City').fill('Utrecht');
+  await page.getByLabel('Postal code').fill('3511AB');
+
+  // The browser's submission reaches the server twice, as when a first answer is lost and the
+  // request is sent again; the browser gets the second answer.
+  let submissions = 0;
+  await page.route('**/orders/new', async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    submissions += 1;
+    await route.fetch();
+    await route.fulfill({ response: await route.fetch() });
+  });
+  await page.getByRole('button', { name: 'Place order' }).click();
+  await expect(page).toHaveURL(/\/sagas\/[0-9a-f-]{36}$/);
+  expect(submissions).toBe(1);
+  const sagaId = page.url().split('/').at(-1);
+
+  const res = await page.request.get(`/api/sagas?q=${encodeURIComponent(patientId)}`, {
+    headers: { authorization: `Bearer ${API_TOKEN}` },
+  });
+  expect(res.status()).toBe(200);
+  const { items } = (await res.json()) as { items: { sagaId: string }[] };
+  expect(items.map((i) => i.sagaId)).toEqual([sagaId]);
 });

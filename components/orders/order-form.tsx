@@ -26,9 +26,16 @@ const newLine = (sku = ''): Line => ({ key: lineKey++, sku, quantity: '1' });
 /**
  * The order form: a server action parses it with the API's schema (createOrderInputSchema via
  * createOrder); each field's errors come back keyed by path and show under the field. Submitting
- * through startTransition keeps what was typed when the server refuses it.
+ * through startTransition keeps what was typed when the server refuses it. `idempotencyKey` goes
+ * with every submission of this form (the API's Idempotency-Key): the same order is placed once.
  */
-export function OrderForm({ catalog }: { catalog: CatalogOption[] }) {
+export function OrderForm({
+  catalog,
+  idempotencyKey,
+}: {
+  catalog: CatalogOption[];
+  idempotencyKey: string;
+}) {
   const [state, formAction, pending] = useActionState(createOrderAction, null);
   const [lines, setLines] = useState<Line[]>(() => [newLine(catalog[0]?.sku)]);
   const errors = state && !state.ok ? state.fieldErrors : {};
@@ -50,6 +57,7 @@ export function OrderForm({ catalog }: { catalog: CatalogOption[] }) {
       noValidate
       aria-describedby="order-form-status"
     >
+      <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
       <div id="order-form-status" aria-live="polite">
         {state && !state.ok ? (
           <Notice tone="danger" role="alert">

@@ -44,7 +44,11 @@ export async function createOrderAction(
   let sagaId: string;
   try {
     const principal = await requireOperator();
-    const result = await createOrder(getDb(), orderBodyFrom(form), { actor: principal.actor });
+    // The form's key: a resubmission with the same fields replays the first order.
+    const result = await createOrder(getDb(), orderBodyFrom(form), {
+      actor: principal.actor,
+      idempotencyKey: text(form, 'idempotencyKey') || null,
+    });
     sagaId = result.sagaId;
   } catch (error) {
     return refusalResult(error, 'order.create');

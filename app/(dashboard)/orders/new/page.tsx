@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Metadata } from 'next';
 import { getDb } from '@/db/client';
 import { listCatalog, listInventory } from '@/db/queries/stock';
@@ -24,7 +25,9 @@ export default async function NewOrderPage() {
         description="Place an order for a patient. Its saga starts at once: you will see it run step by step."
       />
       {principal.role === 'operator' ? (
-        <OrderForm catalog={options} />
+        // A key per rendered form: submitting it again (a lost response, a double click, the
+        // browser's resend) replays the first order instead of placing a second one.
+        <OrderForm catalog={options} idempotencyKey={randomUUID()} />
       ) : (
         <Notice tone="info">
           Placing orders needs an operator. You are signed in as a viewer.
