@@ -92,6 +92,10 @@ export const orderFulfillmentSagas = pgTable(
     index('sagas_needs_intervention_idx')
       .on(t.interventionSince)
       .where(sql`${t.needsIntervention}`),
+    // The `success_rate_low` alert counts the sagas that finished in the last hour.
+    index('sagas_completed_at_idx')
+      .on(t.completedAt)
+      .where(sql`${t.completedAt} is not null`),
     index('sagas_in_flight_updated_at_idx')
       .on(t.updatedAt)
       .where(sql`${t.state} not in ('COMPLETED', 'CANCELLED')`),
@@ -349,4 +353,95 @@ export const pausedSagas = pgTable(
     pausedAt: ts('paused_at').notNull().defaultNow(),
   },
   (t) => [index('paused_sagas_task_paused_at_idx').on(t.task, t.pausedAt, t.sagaId)],
+);
+
+/**
+ * Alerts (docs/alerts.md): one row per occurrence of a rule's condition, from firing to
+ * resolved, kept as history. At most one firing row per rule (the partial unique index), so an
+ * alert fires once and stays firing while its condition holds, whoever evaluates.
+ */
+export const ALERT_STATUSES = ['firing', 'resolved'] as const;
+export const alerts = pgTable(
+  'alerts',
+  {
+    alertId: uuid('alert_id').primaryKey(),
+    rule: text('rule').notNull(),
+    severity: text('severity').notNull(),
+    /** What held when it fired, in words; kept as is for the resolution too. */
+    summary: text('summary').notNull(),
+    status: text('status', { enum: ALERT_STATUSES }).notNull(),
+    startedAt: ts('started_at').notNull(),
+    resolvedAt: ts('resolved_at'),
+  },
+  (t) => [
+    uniqueIndex('alerts_one_firing_per_rule')
+      .on(t.rule)
+      .where(sql`${t.status} = 'firing'`),
+    index('alerts_started_at_idx').on(t.startedAt.desc()),
+    check('alerts_status_valid', inList('status', ALERT_STATUSES)),
+    check(
+      'alerts_resolved_at_iff_resolved',
+      sql`(${t.status} = 'resolved') = (${t.resolvedAt} is not null)`,
+    ),
+  ],
+);
+
+/**
+ * The evaluator's one row: which process evaluated last and when. Evaluating takes a
+ * transaction-scoped advisory lock and then updates this row only when the last evaluation is
+ * at least RXSAGA_ALERT_EVALUATE_SECONDS old, so any number of processes evaluate one at a
+ * time and, together, at the configured cadence.
+ */
+export const alertEvaluator = pgTable(
+  'alert_evaluator',
+  {
+    id: smallint('id').primaryKey(),
+    lastEvaluatedAt: ts('last_evaluated_at'),
+    evaluatedBy: text('evaluated_by'),
+    evaluations: bigint('evaluations', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [check('alert_evaluator_single_row', sql`${t.id} = 1`)],
+);
+
+/**
+ * The webhook outbox: one row per alert change (firing, resolved, or an admin's test) and
+ * webhook URL, written in the transaction that changes the alert. `body` is the exact text
+ * sent (and signed) on every attempt. A sender claims a row with a lease (lease_until, by the
+ * database clock) so two processes never send it at once; `delivery_id` goes with every
+ * attempt (X-RxSaga-Delivery) for receivers to drop the rare resend after a crash.
+ */
+export const ALERT_CHANGES = ['firing', 'resolved', 'test'] as const;
+export const alertDeliveries = pgTable(
+  'alert_deliveries',
+  {
+    deliveryId: uuid('delivery_id').primaryKey(),
+    /** Null for a test alert, which is no alert of a rule. */
+    alertId: uuid('alert_id').references(() => alerts.alertId),
+    change: text('change', { enum: ALERT_CHANGES }).notNull(),
+    url: text('url').notNull(),
+    body: text('body').notNull(),
+    status: text('status', { enum: ['pending', 'delivered'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull(),
+    leaseUntil: ts('lease_until'),
+    leasedBy: text('leased_by'),
+    lastAttemptAt: ts('last_attempt_at'),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    createdAt: ts('created_at').notNull(),
+    deliveredAt: ts('delivered_at'),
+  },
+  (t) => [
+    uniqueIndex('alert_deliveries_change_url_key').on(t.alertId, t.change, t.url),
+    index('alert_deliveries_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} = 'pending'`),
+    index('alert_deliveries_created_at_idx').on(t.createdAt.desc()),
+    check('alert_deliveries_change_valid', inList('change', ALERT_CHANGES)),
+    check('alert_deliveries_status_valid', inList('status', ['pending', 'delivered'])),
+    check(
+      'alert_deliveries_test_has_no_alert',
+      sql`(${t.change} = 'test') = (${t.alertId} is null)`,
+    ),
+  ],
 );

@@ -13,6 +13,7 @@ import { resourceRefusal } from '@/lib/errors';
 import { logger } from '@/lib/logger';
 import { TASKS } from '@/lib/saga/model';
 import { incidentTaskList } from './incident-tasks';
+import { alertSettingsOf, startAlertLoop } from './alerts';
 import { runSagaTask } from './run-saga-task';
 import { removeHeartbeat, sweep, type SweeperOptions } from './sweeper';
 
@@ -140,6 +141,7 @@ export async function startWorker(
     sweep(sweeper).catch((err: unknown) => logger.warn({ err }, 'sweep failed; will try again'));
   await beat();
   const timer = setInterval(beat, env.RXSAGA_HEARTBEAT_SECONDS * 1000);
+  const alertLoop = startAlertLoop(getDb(), `worker:${poolId}`, alertSettingsOf(env));
   logger.info(
     { poolId, concurrency: env.WORKER_CONCURRENCY, event: 'worker.started' },
     'worker started',
@@ -150,7 +152,7 @@ export async function startWorker(
     (stopping ??= (async () => {
       stopRequested = true;
       clearInterval(timer);
-      await runner.stop();
+      await Promise.all([runner.stop(), alertLoop.stop()]);
       await removeHeartbeat(sweeper).catch(() => {});
       await utils.release();
       logger.info({ poolId, event: 'worker.stopped' }, 'worker stopped');

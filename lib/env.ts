@@ -7,6 +7,38 @@ import { z } from 'zod';
 const intFrom = (min: number, fallback: number) =>
   z.coerce.number().int().min(min).default(fallback);
 
+/**
+ * RXSAGA_ALERT_WEBHOOK_URLS: comma-separated http(s) URLs; empty or unset means no webhooks.
+ * Each entry is checked on its own so the message says which one is wrong.
+ */
+const webhookUrls = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const entries = (value ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0);
+    for (const entry of entries) {
+      let url: URL | null = null;
+      try {
+        url = new URL(entry);
+      } catch {
+        // reported below
+      }
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+        ctx.addIssue({ code: 'custom', message: `not an http(s) URL: ${redactUrl(entry)}` });
+        return z.NEVER;
+      }
+    }
+    return [...new Set(entries)];
+  });
+
+/** Webhook URLs often carry a token in their path or query: messages show the start only. */
+function redactUrl(entry: string): string {
+  return entry.length > 24 ? `${entry.slice(0, 24)}…` : entry;
+}
+
 export const envSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -60,6 +92,23 @@ export const envSchema = z.object({
    * a carrier coming back is not hit by everything that waited at once.
    */
   RXSAGA_RESUME_RATE: z.coerce.number().int().min(1).max(10_000).default(50),
+  /**
+   * Alerts (docs/alerts.md). Thresholds of the in-product rules; the defaults are DESIGN.md's.
+   * RXSAGA_ALERT_INTERVENTIONS sagas needing intervention, the oldest for at least
+   * RXSAGA_ALERT_INTERVENTIONS_FOR_SECONDS, raise `interventions_waiting`.
+   */
+  RXSAGA_ALERT_INTERVENTIONS: intFrom(1, 5),
+  RXSAGA_ALERT_INTERVENTIONS_FOR_SECONDS: intFrom(0, 300),
+  /** `success_rate_low`: the last hour's success rate below this, over at least MIN_FINISHED sagas. */
+  RXSAGA_ALERT_SUCCESS_RATE: z.coerce.number().min(0).max(1).default(0.8),
+  RXSAGA_ALERT_SUCCESS_MIN_FINISHED: intFrom(1, 20),
+  /** `queue_backlog`: the oldest runnable job has waited longer than this. */
+  RXSAGA_ALERT_BACKLOG_SECONDS: intFrom(1, 120),
+  /** How often the rules are evaluated (by one process at a time, whichever gets the lock). */
+  RXSAGA_ALERT_EVALUATE_SECONDS: intFrom(1, 15),
+  RXSAGA_ALERT_WEBHOOK_URLS: webhookUrls,
+  /** Signs every webhook body (X-RxSaga-Signature: sha256=<hex HMAC-SHA256>); unset: unsigned. */
+  RXSAGA_ALERT_WEBHOOK_SECRET: z.string().min(16).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
