@@ -8,6 +8,7 @@ import { runFloor } from './floor';
 import { makeOrders, type BenchOrder, type Outcome } from './orders';
 import { progressBar as bar_, round, summarize } from './report';
 import { verifyRun, type Correctness } from './verify';
+import { emptyCounts, installWireCounter, wireCounts, type WireCounts } from './wire-counter';
 import {
   ensureWebBuild,
   openDashboard,
@@ -66,12 +67,29 @@ export interface RunResult {
   machineCpuPct: number;
   /** Peak RSS of one worker process. */
   peakWorkerRssMb: number | null;
+  /**
+   * What was sent to PostgreSQL for the run's sagas (wire-counter.ts): createOrder's
+   * connection plus every worker process (graphile-worker's own queries included), or the
+   * floor's connection. Counts, not timings: they do not move with the machine's load.
+   */
+  wire: WireFigures | null;
   /** Peak RSS of the web app's process tree (runs with the web only). */
   webRssMb: number | null;
   /** Peak of web tree + the largest worker, sampled at the same moment (runs with the web only). */
   webPlusWorkerRssMb: number | null;
   offeredPerSecond?: number;
   correctness: Correctness;
+}
+
+export interface WireFigures {
+  /** Statements per saga, transaction control (BEGIN/COMMIT/ROLLBACK) not included. */
+  statementsPerSaga: number;
+  transactionControlPerSaga: number;
+  roundTripsPerSaga: number;
+  /** Tasks run (steps and compensations, retries included; for the floor: its steps). */
+  tasks: number;
+  /** Round trips of the workers per task they ran (the floor: per step, the create included). */
+  roundTripsPerTask: number | null;
 }
 
 export interface SagaBenchResult {
@@ -133,6 +151,7 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
     );
   // Once, before any run: a missing or stale build fails here rather than mid-bench.
   if (o.web && o.drain) await ensureWebBuild(o.log);
+  installWireCounter(Number(new URL(o.url).port || 5432));
   const app = connect(o.url, 8);
   const result: SagaBenchResult = {
     machine: machine(o.settings),
@@ -163,12 +182,15 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
       const sql = (await import('postgres')).default(o.url, {
         max: o.floorConcurrency,
         onnotice: () => {},
+        connection: { application_name: FLOOR_APPLICATION },
       });
+      const wireBefore = appCounts(FLOOR_APPLICATION);
       const machineCpu = new MachineCpuMeter();
       meter.begin();
       machineCpu.begin();
       await runFloor(sql, orders, o.floorConcurrency, (n) => bar.update(n));
       const cpu = { ...meter.end(), client: cpuMs(process.cpuUsage(client)) };
+      const floorWire = diffCounts(appCounts(FLOOR_APPLICATION), wireBefore);
       const machineCpuPct = machineCpu.end();
       await sql.end({ timeout: 5 });
       const t = await timingsFromRows(o.admin, 'FLOOR');
@@ -186,6 +208,7 @@ export async function runSagaBench(o: SagaBenchOptions): Promise<SagaBenchResult
         ['postgres'],
         NO_MEMORY,
         correctness,
+        wireFigures(floorWire, orders.length, orders.length * 4, floorWire.roundTrips),
       );
       bar.done(`${round(result.floor.sagasPerSecond)} sagas/s`);
     }
@@ -312,6 +335,8 @@ async function runWithWorkers(
   let peakWebPlusWorker = 0;
   let created = 0;
   let failedCreates = 0;
+  let creatorBefore = emptyCounts();
+  let creatorWire = emptyCounts();
   const label =
     (prefix.startsWith('RATE')
       ? `rate    (${o.rate}/s, ${workers} worker${workers > 1 ? 's' : ''}`
@@ -339,6 +364,7 @@ async function runWithWorkers(
     await findWebBackends();
     const client = process.cpuUsage();
     bar = progressBar(label, orders.length);
+    creatorBefore = appCounts(APP_APPLICATION);
     meter.begin();
     machineCpu.begin();
     let finished = false;
@@ -376,6 +402,7 @@ async function runWithWorkers(
     await findWebBackends(); // its pool may have grown during the run
     cpu = { ...meter.end(), client: cpuMs(process.cpuUsage(client)) };
     machineCpuPct = machineCpu.end();
+    creatorWire = diffCounts(appCounts(APP_APPLICATION), creatorBefore);
     if (cpu.webPostgres !== undefined) {
       cpu.webPostgres = Math.max(0, cpu.webPostgres);
       cpu.postgres = (cpu.postgres ?? 0) - cpu.webPostgres;
@@ -386,6 +413,8 @@ async function runWithWorkers(
     await Promise.all([procs?.stop(), web?.stop()]);
   }
   const t = await timingsFromRows(o.admin, prefix);
+  const workerWire = procs.wireCounts();
+  const tasks = await tasksRun(o.admin);
   const expected = new Map(orders.map((x) => [x.input.orderId!, x.outcome]));
   const correctness = await verifyRun(o.admin, expected);
   if (failedCreates > 0) correctness.problems.push(`${failedCreates} createOrder calls failed`);
@@ -408,6 +437,16 @@ async function runWithWorkers(
       webPlusWorker: web ? peakWebPlusWorker : null,
     },
     correctness,
+    wireFigures(
+      {
+        statements: creatorWire.statements + workerWire.statements,
+        transactionControl: creatorWire.transactionControl + workerWire.transactionControl,
+        roundTrips: creatorWire.roundTrips + workerWire.roundTrips,
+      },
+      orders.length,
+      tasks,
+      workerWire.roundTrips,
+    ),
   );
   bar.done(
     `${round(run.sagasPerSecond)} sagas/s, p50 ${run.p50Ms} ms` +
@@ -436,6 +475,7 @@ function toResult(
   counted: string[],
   rss: PeakRss,
   correctness: Correctness,
+  wire: WireFigures | null = null,
 ): RunResult {
   const counts = counted.reduce((sum, k) => sum + (cpu[k] ?? 0), 0);
   return {
@@ -452,9 +492,59 @@ function toResult(
     peakWorkerRssMb: mb(rss.worker),
     webRssMb: mb(rss.web),
     webPlusWorkerRssMb: mb(rss.webPlusWorker),
+    wire,
     correctness,
   };
 }
+
+const APP_APPLICATION = 'rxsaga'; // db/client.ts
+const FLOOR_APPLICATION = 'rxsaga-floor';
+const appCounts = (application: string) => wireCounts().get(application) ?? emptyCounts();
+const diffCounts = (a: WireCounts, b: WireCounts): WireCounts => ({
+  statements: a.statements - b.statements,
+  transactionControl: a.transactionControl - b.transactionControl,
+  roundTrips: a.roundTrips - b.roundTrips,
+});
+
+function wireFigures(
+  c: WireCounts,
+  sagas: number,
+  tasks: number,
+  taskRoundTrips: number,
+): WireFigures {
+  const per = (n: number, d: number) => round(n / Math.max(1, d), 2);
+  return {
+    statementsPerSaga: per(c.statements, sagas),
+    transactionControlPerSaga: per(c.transactionControl, sagas),
+    roundTripsPerSaga: per(c.roundTrips, sagas),
+    tasks,
+    roundTripsPerTask: tasks > 0 ? per(taskRoundTrips, tasks) : null,
+  };
+}
+
+/**
+ * Tasks the workers ran: each step or compensation records one outcome event, and each failed
+ * attempt one attempt_failed (or intervention_required) event.
+ */
+async function tasksRun(sql: postgres.Sql): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from events where type = any(${TASK_OUTCOME_TYPES}::text[])`;
+  return row!.n;
+}
+
+const TASK_OUTCOME_TYPES = [
+  'order.prescription_created',
+  'order.prescription_failed',
+  'order.inventory_reserved',
+  'order.inventory_reservation_failed',
+  'order.shipment_initiated',
+  'order.shipment_initiation_failed',
+  'order.inventory_released',
+  'order.prescription_cancelled',
+  'order.cancelled',
+  'order_fulfillment_saga.attempt_failed',
+  'order_fulfillment_saga.intervention_required',
+];
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 

@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type postgres from 'postgres';
 import { projectRoot } from '@/db/embedded';
 import { rssMb } from './cpu';
+import { addCounts, emptyCounts, type WireCounts } from './wire-counter';
 
 /**
  * Real worker processes (`node --import tsx jobs/worker.ts`), as `npm run worker` runs them.
@@ -17,6 +20,8 @@ export interface WorkerProcesses {
    */
   sample: () => number[];
   peakRssMb: () => number;
+  /** What the processes sent to PostgreSQL (wire-counter.ts), summed; read after stop(). */
+  wireCounts: () => WireCounts;
 }
 
 export async function startWorkers(
@@ -28,13 +33,30 @@ export async function startWorkers(
   const children: ChildProcess[] = [];
   const stderr: string[] = [];
   const [before] = await sql<{ n: number }[]>`select count(*)::int as n from worker_heartbeats`;
+  const countFiles = Array.from({ length: count }, (_, i) =>
+    path.join(tmpdir(), `rxsaga-bench-wire-${process.pid}-${i + 1}.json`),
+  );
+  for (const f of countFiles) rmSync(f, { force: true });
   for (let i = 0; i < count; i++) {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(projectRoot, 'jobs', 'worker.ts')],
+      [
+        '--import',
+        'tsx',
+        '--import',
+        path.join(projectRoot, 'scripts', 'bench', 'wire-counter.ts'),
+        path.join(projectRoot, 'jobs', 'worker.ts'),
+      ],
       {
         cwd: projectRoot,
-        env: { ...process.env, LOG_LEVEL: 'warn', RXSAGA_PROCESS: `bench-worker-${i + 1}`, ...env },
+        env: {
+          ...process.env,
+          LOG_LEVEL: 'warn',
+          RXSAGA_PROCESS: `bench-worker-${i + 1}`,
+          RXSAGA_BENCH_WIRE_COUNTS: countFiles[i]!,
+          RXSAGA_BENCH_WIRE_PORT: String(sql.options.port[0]),
+          ...env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -68,6 +90,13 @@ export async function startWorkers(
       return now;
     },
     peakRssMb: () => peak,
+    wireCounts: () =>
+      countFiles.reduce((sum, f) => {
+        if (!existsSync(f)) return sum;
+        const byApp = JSON.parse(readFileSync(f, 'utf8')) as Record<string, WireCounts>;
+        rmSync(f, { force: true });
+        return Object.values(byApp).reduce(addCounts, sum);
+      }, emptyCounts()),
     stop: async () => {
       await Promise.all(
         children.map(
