@@ -1,5 +1,5 @@
 import type { DbOrTx } from './client';
-import { rawSql, readTimestamp, type RawTimestamp } from './raw';
+import { rawSql, readTimestamp, type RawTimestamp } from './saga-store/sql';
 
 /**
  * The database's clock. Every decision that compares or adds times (a retry's run-at, whether a

@@ -10,7 +10,7 @@ import {
   waitFor,
   withWorker,
 } from '@/test/saga-harness';
-import { appendEvents } from './event-store';
+import { appendEvents } from './saga-store';
 import { sql } from 'drizzle-orm';
 
 const ctx = useSagaTestDatabase();

@@ -31,7 +31,7 @@ export async function migrate(url: string): Promise<void> {
     try {
       await drizzleMigrate(drizzle(sql), { migrationsFolder });
       await runMigrations({ connectionString: url, logger: quietLogger });
-      // db/enqueue.ts writes jobs against graphile-worker's task rows: they must all exist.
+      // db/saga-store/graphile-jobs.ts writes jobs against graphile-worker's task rows: they must all exist.
       await sql`insert into graphile_worker._private_tasks (identifier)
         select unnest(${TASKS as unknown as string[]}::text[]) on conflict do nothing`;
     } finally {

@@ -1,8 +1,7 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Task } from '@/lib/saga/model';
 import type { DbOrTx, Tx } from './client';
-import { enqueueTask } from './enqueue';
-import { rawSql, readTimestamp, type RawTimestamp } from './raw';
+import { enqueueTask, rawSql, readTimestamp, type RawTimestamp } from './saga-store';
 import { taskPauses } from './schema';
 
 /**
@@ -28,8 +27,19 @@ export const releaseJobKey = (task: Task) => `${RELEASE_PAUSED_TASK}:${task}`;
  * a task that reads after the resume sees no pause and runs. No row, no lock: free when unpaused.
  */
 export async function findTaskPause(tx: Tx, task: Task): Promise<TaskPause | null> {
-  const [row] = await rawSql(tx)<{ reason: string; paused_by: string; paused_at: RawTimestamp }[]>`
+  return readTaskPause(task, await taskPauseStatement(tx, task));
+}
+
+type PauseRecord = { reason: string; paused_by: string; paused_at: RawTimestamp };
+
+/** findTaskPause's statement, not yet sent: a task pipelines it behind its saga lock. */
+export function taskPauseStatement(tx: Tx, task: Task): PromiseLike<PauseRecord[]> {
+  return rawSql(tx)<PauseRecord[]>`
     select reason, paused_by, paused_at from task_pauses where task = ${task} for share`;
+}
+
+export function readTaskPause(task: Task, rows: readonly PauseRecord[]): TaskPause | null {
+  const [row] = rows;
   return row
     ? { task, reason: row.reason, pausedBy: row.paused_by, pausedAt: readTimestamp(row.paused_at) }
     : null;
@@ -99,7 +109,9 @@ export async function releaseHeldSagas(
   await Promise.all([
     raw`delete from paused_sagas where saga_id = any(${batch.map((r) => r.saga_id)}::uuid[])`,
     // One wake-up for the batch: idle workers fetch every runnable job when woken.
-    ...waiting.map((r, i) => enqueueTask(tx, r.saga_id, task, null, { wake: i === 0 })),
+    ...waiting.map((r, i) =>
+      enqueueTask(tx, { sagaId: r.saga_id, task, runAt: null, wake: i === 0 }),
+    ),
   ]);
   return { released: waiting.length, more: taken.length > limit };
 }

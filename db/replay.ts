@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { evolve, type Saga } from '@/lib/saga/saga';
 import type { Database } from './client';
-import { readAllEvents } from './event-store';
-import { getSagas, projectDomainEvent, saveSaga } from './projections';
+import { getSagas, projectDomainEvent, readAllEvents, saveSaga } from './saga-store';
 
 export interface ReplayProgress {
   events: number;

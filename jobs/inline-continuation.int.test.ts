@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { claimQueuedJob } from '@/db/enqueue';
+import { loadTask } from '@/db/saga-store';
 import { createOrder } from '@/lib/commands/create-order';
 import { jobKey, type Task } from '@/lib/saga/model';
 import {
@@ -12,6 +12,11 @@ import {
   useSagaTestDatabase,
 } from '@/test/saga-harness';
 import { runSagaTask } from './run-saga-task';
+import type { Tx } from '@/db/client';
+
+/** Takes the saga's queued job for `task` the way an inline run does; its id, or null. */
+const claimQueuedJob = async (tx: Tx, sagaId: string, task: Task) =>
+  (await loadTask(tx, sagaId, task, { kind: 'inline' })).jobId;
 
 const ctx = useSagaTestDatabase();
 

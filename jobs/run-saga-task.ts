@@ -1,24 +1,27 @@
 import { z } from 'zod';
-import { getDb, type Tx } from '@/db/client';
-import { applyDecision } from '@/db/apply-decision';
+import { getDb } from '@/db/client';
 import { databaseNow } from '@/db/clock';
-import { claimQueuedJob, completeJobInTransaction } from '@/db/enqueue';
-import { DuplicateAppendError } from '@/db/event-store';
-import { getFaultSetting } from '@/db/faults';
-import { findTaskPause, holdSagaAtPausedTask } from '@/db/pauses';
-import { lockSaga } from '@/db/projections';
+import { holdSagaAtPausedTask, readTaskPause, taskPauseStatement } from '@/db/pauses';
+import {
+  applyDecision,
+  DuplicateAppendError,
+  loadTask,
+  loadTaskStatement,
+  pipeline,
+  readTaskInput,
+  type JobDelivery,
+} from '@/db/saga-store';
 import { getEnv } from '@/lib/env';
 import { rollFault, type FaultSetting } from '@/lib/domain/fault-injection';
 import { logger } from '@/lib/logger';
 import {
   attemptFailed,
   compensated,
-  interventionRequired,
+  decideInjectedFault,
   isStepFailure,
   stepFailed,
   stepSucceeded,
   type Decision,
-  type StepFailureEvent,
 } from '@/lib/saga/decide';
 import {
   isStepTask,
@@ -29,7 +32,7 @@ import {
 } from '@/lib/saga/model';
 import { expectedTask, type Saga } from '@/lib/saga/saga';
 import type { CompensationHandler, StepHandler, TaskContext } from './task-context';
-import { loadOrderOfSaga, TransientError } from './task-context';
+import { TransientError } from './task-context';
 import { cancelOrder } from './tasks/cancel-order';
 import { cancelPrescription } from './tasks/cancel-prescription';
 import { createPrescription } from './tasks/create-prescription';
@@ -55,10 +58,28 @@ export interface JobInfo {
 }
 
 /**
- * How the task's job reached this worker: delivered (locked) by graphile-worker, or taken
- * inline: right after this worker committed the step before it (claimQueuedJob).
+ * How a task run reached this worker and what it does about the next one, as one value:
+ * - `job`: delivered (locked) by graphile-worker, or taken inline right after this worker
+ *   committed the step before it. Either way the job's row is deleted in the task's own
+ *   transaction (db/saga-store/graphile-jobs.ts, takeJobCte), so it is gone exactly when the
+ *   task's effects commit.
+ * - `continueInline`: whether this worker may run the saga's next task itself right after the
+ *   commit; if it will, nobody else is woken for that job (see `takesNext`).
  */
-type Delivery = { kind: 'graphile'; job: JobInfo } | { kind: 'inline' };
+interface Delivery {
+  job: JobDelivery;
+  continueInline: () => boolean;
+}
+
+/** The task this worker runs next, inline: the decision's next job when it is due at once. */
+function takesNext(delivery: Delivery, decision: Decision): Task | null {
+  return delivery.continueInline() && decision.enqueue?.runAt === null
+    ? decision.enqueue.task
+    : null;
+}
+
+const jobIdOf = (delivery: Delivery) =>
+  delivery.job.kind === 'graphile' ? delivery.job.id : 'inline';
 
 export interface RunOptions {
   /**
@@ -93,47 +114,42 @@ export async function runSagaTask(
     return;
   }
   const { sagaId } = parsed.data;
-  let next = await runTaskOnce(task, sagaId, { kind: 'graphile', job }, options);
-  for (let hops = 0; next && options.continueInline() && hops < MAX_INLINE_TASKS; hops++) {
-    next = await runTaskOnce(next, sagaId, { kind: 'inline' }, options);
+  const { continueInline } = options;
+  let next = await runTaskOnce(task, sagaId, {
+    job: { kind: 'graphile', id: job.id },
+    continueInline,
+  });
+  for (let hops = 0; next && continueInline() && hops < MAX_INLINE_TASKS; hops++) {
+    next = await runTaskOnce(next, sagaId, { job: { kind: 'inline' }, continueInline });
   }
 }
 
 /**
- * In ONE transaction: lock the saga, take the job, check the saga still expects this task (a
- * redelivered or overtaken job is a no-op), do the domain work, append its events, update
- * projections and add the next job. A transient error rolls all of it back and is recorded
- * (and retried, or escalated to a human) in a second transaction. Returns the task this worker
- * should run next inline, if any.
+ * In ONE transaction: load (lock the saga, take the job, read the order and the fault setting:
+ * one statement), check the saga still expects this task (a redelivered or overtaken job is a
+ * no-op), decide (the domain work, then the pure decision), apply (append the events, update
+ * the projections, the saga row and the next job). A transient error rolls all of it back and
+ * is recorded (and retried, or escalated to a human) in a second transaction. Returns the task
+ * this worker should run next inline, if any.
  */
-async function runTaskOnce(
-  task: Task,
-  sagaId: string,
-  delivery: Delivery,
-  options: RunOptions,
-): Promise<Task | null> {
-  let jobId = delivery.kind === 'graphile' ? delivery.job.id : 'inline';
+async function runTaskOnce(task: Task, sagaId: string, delivery: Delivery): Promise<Task | null> {
+  let jobId = jobIdOf(delivery);
   try {
     return await getDb().transaction(async (tx) => {
-      // One round trip: the statements are pipelined on the transaction's connection and run in
-      // this order, so the job, the fault setting and the order are read after the lock is held.
-      const [saga, claimed, fault, order, pause] = await Promise.all([
-        lockSaga(tx, sagaId),
-        delivery.kind === 'inline' ? claimQueuedJob(tx, sagaId, task) : delivery.job.id,
-        getFaultSetting(tx, task),
-        loadOrderOfSaga(tx, sagaId),
-        findTaskPause(tx, task),
-      ]);
-      if (!claimed) return null; // a worker holds it, or it was removed: not ours to run
-      jobId = claimed;
+      // One round trip: the task's pause is read (FOR SHARE, see db/pauses.ts) after the saga lock.
+      const [rows, pauseRows] = await pipeline(
+        loadTaskStatement(tx, sagaId, task, delivery.job),
+        taskPauseStatement(tx, task),
+      );
+      const input = readTaskInput(rows, task, delivery.job);
+      if (!input.jobId) return null; // a worker holds it, or it was removed: not ours to run
+      jobId = input.jobId;
+      const { saga, order } = input;
       if (!isExpected(saga, task, jobId)) return null;
-      if (pause) {
-        // Paused: the saga waits here, its job off the queue (an inline one is already taken),
-        // state and attempts untouched, until the task is resumed (docs/incidents.md).
-        await Promise.all([
-          holdSagaAtPausedTask(tx, sagaId, task),
-          delivery.kind === 'graphile' ? completeJobInTransaction(tx, jobId) : null,
-        ]);
+      if (readTaskPause(task, pauseRows)) {
+        // Paused: the saga waits here, its job off the queue (taken with the load), state and
+        // attempts untouched, until the task is resumed (docs/incidents.md).
+        await holdSagaAtPausedTask(tx, sagaId, task);
         logger.info({ sagaId, task, jobId, event: 'saga.held' }, `${task} is paused: saga waits`);
         return null;
       }
@@ -146,12 +162,17 @@ async function runTaskOnce(
         attempt: saga.attempts + 1,
         idempotencyKey: jobKey(sagaId, task),
       };
-      const decision = await decideTask(task, ctx, fault);
-      const inlineNext =
-        options.continueInline() && decision.enqueue?.runAt === null ? decision.enqueue.task : null;
-      const next = await applyAsJob(tx, saga, decision, delivery, jobId, inlineNext === null);
-      logTransition(task, saga, next, jobId);
-      return inlineNext;
+      const decision = await decideTask(task, ctx, input.fault);
+      const next = takesNext(delivery, decision);
+      const after = await applyDecision(
+        tx,
+        saga,
+        decision,
+        { causationId: `job:${jobId}` },
+        { wake: next === null },
+      );
+      logTransition(task, saga, after, jobId);
+      return next;
     });
   } catch (error) {
     if (error instanceof DuplicateAppendError) {
@@ -184,35 +205,17 @@ function isExpected(saga: Saga | null, task: Task, jobId: string): saga is Saga 
 
 async function decideTask(task: Task, ctx: TaskContext, fault: FaultSetting): Promise<Decision> {
   if (fault.latencyMs > 0) await sleep(fault.latencyMs);
-  const injected = rollFault(fault, Math.random());
-  if (injected === 'transient') throw new TransientError(`injected transient fault in ${task}`);
+  const injected = decideInjectedFault(ctx.saga, task, rollFault(fault, Math.random()));
+  if (injected.kind === 'transient') throw new TransientError(injected.message);
+  if (injected.kind === 'decided') return injected.decision;
 
   if (isStepTask(task)) {
-    if (injected === 'failure') {
-      return stepFailed(ctx.saga, task, injectedFailureEvent(task, ctx.saga.orderId));
-    }
     const outcome = await STEP_HANDLERS[task](ctx);
     return isStepFailure(outcome)
       ? stepFailed(ctx.saga, task, outcome)
       : stepSucceeded(ctx.saga, task, outcome);
   }
-  if (injected === 'failure') {
-    // A compensation must not be skipped: a human decides what to do with a saga that cannot unwind.
-    return interventionRequired(ctx.saga, `${task} failed: injected fault`, ctx.attempt);
-  }
   return compensated(ctx.saga, task, await COMPENSATION_HANDLERS[task](ctx));
-}
-
-function injectedFailureEvent(task: StepTask, orderId: string): StepFailureEvent {
-  const payload = { orderId, reason: `injected fault in ${task}`, code: 'INJECTED_FAULT' };
-  switch (task) {
-    case 'create-prescription':
-      return { type: 'order.prescription_failed', payload };
-    case 'reserve-inventory':
-      return { type: 'order.inventory_reservation_failed', payload: { ...payload, shortages: [] } };
-    case 'initiate-shipment':
-      return { type: 'order.shipment_initiation_failed', payload };
-  }
 }
 
 /** Counts the attempt against the saga: retried with backoff, or flagged when attempts run out. */
@@ -223,17 +226,14 @@ async function recordFailedAttempt(
   delivery: Delivery,
 ): Promise<void> {
   const message = error instanceof Error ? error.message : String(error);
-  const failedJob = delivery.kind === 'graphile' ? delivery.job.id : 'inline';
+  const failedJob = jobIdOf(delivery);
   if (!(error instanceof TransientError))
     logger.error({ sagaId, task, jobId: failedJob, err: error }, 'task failed unexpectedly');
   const env = getEnv();
   await getDb().transaction(async (tx) => {
-    // The failed transaction put an inline job back in the queue; it is taken again to count
-    // the attempt. If a worker was quicker, that worker's run counts instead.
-    const [saga, jobId] = await Promise.all([
-      lockSaga(tx, sagaId),
-      delivery.kind === 'inline' ? claimQueuedJob(tx, sagaId, task) : delivery.job.id,
-    ]);
+    // The failed transaction put the job back in the queue; it is taken again to count the
+    // attempt. If a worker was quicker with an inline one, that worker's run counts instead.
+    const { saga, jobId } = await loadTask(tx, sagaId, task, delivery.job);
     if (!jobId || !isExpected(saga, task, jobId)) return;
     // The retry's run-at by the database's clock (db/clock.ts), which also runs the job queue.
     const decision = attemptFailed(
@@ -243,7 +243,7 @@ async function recordFailedAttempt(
       { maxAttempts: env.RXSAGA_MAX_ATTEMPTS, baseDelayMs: env.RXSAGA_RETRY_BASE_MS },
       await databaseNow(tx),
     );
-    const next = await applyAsJob(tx, saga, decision, delivery, jobId, true);
+    const next = await applyDecision(tx, saga, decision, { causationId: `job:${jobId}` });
     const level = next.needsIntervention ? 'warn' : 'info';
     logger[level](
       {
@@ -259,28 +259,6 @@ async function recordFailedAttempt(
         : 'transient failure: retry scheduled',
     );
   });
-}
-
-/**
- * Applies a task's decision as the job it ran as. A graphile job is completed in this
- * transaction: it is gone exactly when the step's effects commit (an inline one was deleted
- * when it was taken). `wake`: whether idle workers are told about the next job.
- */
-function applyAsJob(
-  tx: Tx,
-  saga: Saga,
-  decision: Decision,
-  delivery: Delivery,
-  jobId: string,
-  wake: boolean,
-): Promise<Saga> {
-  return applyDecision(
-    tx,
-    saga,
-    decision,
-    { causationId: `job:${jobId}` },
-    { completeJobId: delivery.kind === 'graphile' ? jobId : undefined, wake },
-  );
 }
 
 function logTransition(task: Task, before: Saga, after: Saga, jobId: string): void {

@@ -119,7 +119,7 @@ export async function startWorker(
         // the heartbeat records, so the sweeper releases them if this process dies; a graceful
         // stop hands them back.
         localQueue: { size: env.WORKER_CONCURRENCY * 2 },
-        // Each task deletes its own job in its transaction (db/enqueue.ts), so graphile-worker's
+        // Each task deletes its own job in its transaction (db/saga-store/graphile-jobs.ts), so graphile-worker's
         // completion finds nothing to do: batching those calls saves round trips and risks nothing.
         completeJobBatchDelay: 0,
       },

@@ -9,7 +9,7 @@ import { startTestCluster, testRunId, type TestCluster } from './lib/test-cluste
  * `npm test` (types → lint → unit → int → e2e: fast layers before slow ones) and
  * `npm run test:<layer>`. Extra arguments after a single
  * layer go to its runner (`npm run test:e2e -- --grep smoke`); for unit and int, arguments that
- * are not flags name the files to run (`npm run test:int -- db/enqueue.int.test.ts`). Layers:
+ * are not flags name the files to run (`npm run test:int -- db/saga-store/graphile-jobs.int.test.ts`). Layers:
  *   format  prettier --check .      types  tsc --noEmit      lint  eslint .
  *   unit  *.test.ts, pure: node --test (with tsx)
  *   int   *.int.test.ts against real PostgreSQL: a template database migrated once per run,
@@ -156,7 +156,7 @@ async function main(): Promise<number> {
         });
         continue;
       }
-      // `npm run test:int -- db/enqueue.int.test.ts`: the files named, instead of the whole layer.
+      // `npm run test:int -- db/saga-store/graphile-jobs.int.test.ts`: the files named, instead of the whole layer.
       const named =
         layers.length === 1 && layer !== 'e2e' ? extra.filter((a) => !a.startsWith('-')) : [];
       const files = named.length > 0 ? named : testFiles[layer]();

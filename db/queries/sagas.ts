@@ -4,7 +4,7 @@ import { AppError } from '@/lib/errors';
 import { withoutNul } from '@/lib/http/input';
 import { SAGA_STATES, type SagaState } from '@/lib/saga/model';
 import type { DbOrTx } from '../client';
-import { readSagaEvents } from '../event-store';
+import { readSagaEvents } from '../saga-store';
 import { pausedSagas, orderFulfillmentSagas as sagas } from '../schema';
 
 /** A saga as the API and the dashboard show it (ISO times; null where not reached). */

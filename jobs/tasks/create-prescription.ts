@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rawSql } from '@/db/raw';
+import { rawSql } from '@/db/saga-store';
 import { checkPrescription, type CatalogEntry } from '@/lib/domain/prescription-rules';
 import type { StepHandler } from '../task-context';
 

@@ -1,4 +1,4 @@
-import { rawSql } from '@/db/raw';
+import { rawSql } from '@/db/saga-store';
 import { describeShortages, mergeLines, planReservation } from '@/lib/domain/reservation-rules';
 import type { StepHandler } from '../task-context';
 

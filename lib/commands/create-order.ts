@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '@/db/client';
-import { applyDecision } from '@/db/apply-decision';
+import { applyDecision } from '@/db/saga-store';
 import { medications, orderFulfillmentSagas, orders } from '@/db/schema';
 import { AppError, conflict, invalidInput, ruleViolation } from '@/lib/errors';
 import { logger } from '@/lib/logger';

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { Database } from '@/db/client';
-import { applyDecision } from '@/db/apply-decision';
 import { recordAudit, type AuditActor } from '@/db/audit';
-import { lockSaga } from '@/db/projections';
+import { applyDecision, lockSaga } from '@/db/saga-store';
 import { conflict, invalidInput, notFound } from '@/lib/errors';
 import { logger } from '@/lib/logger';
 import {

@@ -288,3 +288,46 @@ export function cancelRequested(saga: Saga, actor: string, reason: string): Deci
 export function isRefusal(x: Decision | Refusal): x is Refusal {
   return 'kind' in x;
 }
+
+/**
+ * What an injected fault (a drill, lib/domain/fault-injection.ts) does to the task about to
+ * run: nothing; a transient error (thrown by the caller, so it is retried like a real one); or
+ * a decision in place of the task's own: a step fails as if its rule refused it, and a
+ * compensation, which must never be skipped, is handed to a human.
+ */
+export type FaultOutcome =
+  | { kind: 'none' }
+  | { kind: 'transient'; message: string }
+  | { kind: 'decided'; decision: Decision };
+
+export function decideInjectedFault(
+  saga: Saga,
+  task: Task,
+  injected: 'failure' | 'transient' | null,
+): FaultOutcome {
+  if (injected === null) return { kind: 'none' };
+  if (injected === 'transient')
+    return { kind: 'transient', message: `injected transient fault in ${task}` };
+  if (isCompensationTask(task)) {
+    return {
+      kind: 'decided',
+      decision: interventionRequired(saga, `${task} failed: injected fault`, saga.attempts + 1),
+    };
+  }
+  return {
+    kind: 'decided',
+    decision: stepFailed(saga, task, injectedFailureEvent(task, saga.orderId)),
+  };
+}
+
+function injectedFailureEvent(task: StepTask, orderId: string): StepFailureEvent {
+  const payload = { orderId, reason: `injected fault in ${task}`, code: 'INJECTED_FAULT' };
+  switch (task) {
+    case 'create-prescription':
+      return { type: 'order.prescription_failed', payload };
+    case 'reserve-inventory':
+      return { type: 'order.inventory_reservation_failed', payload: { ...payload, shortages: [] } };
+    case 'initiate-shipment':
+      return { type: 'order.shipment_initiation_failed', payload };
+  }
+}

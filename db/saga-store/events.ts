@@ -9,9 +9,12 @@ import {
   type StoredEvent,
 } from '@/lib/saga/events';
 import { LIVE_CHANNEL } from '@/lib/live/channel';
-import type { Tx, DbOrTx } from './client';
-import { rawSql, readTimestamp, type RawTimestamp } from './raw';
-import { events } from './schema';
+import type { Tx, DbOrTx } from '../client';
+import { events } from '../schema';
+import { tableCodec, type Row } from './codec';
+import { runPrepared } from './sql';
+
+export const eventRows = tableCodec(events);
 
 export interface StreamHeads {
   sagaId: string;
@@ -28,17 +31,30 @@ export class DuplicateAppendError extends Error {
   }
 }
 
-interface EventRecord {
-  /** int8: postgres.js returns it as a string. */
-  position: string;
-  stream_id: string;
-  version: number;
-  type: string;
-  payload: unknown;
-  metadata: EventMetadata;
-  idempotency_key: string | null;
-  recorded_at: RawTimestamp;
-}
+const KEY_COLUMN = eventRows.field('idempotencyKey').column;
+const col = (key: keyof Row<typeof events>) => eventRows.field(key).name;
+
+/**
+ * unnest keeps the events' order, and identity positions are assigned in that order. The live
+ * dashboard's NOTIFY (one per append, naming the saga, the new types and the last position)
+ * goes out in the same statement; it is delivered only if the transaction commits.
+ */
+const APPEND_EVENTS = `
+  with appended as (
+    insert into ${eventRows.table} (${col('streamId')}, ${col('version')}, ${col('type')},
+      ${col('payload')}, ${col('metadata')}, ${col('idempotencyKey')})
+    select stream_id, version, type, payload, $3::jsonb, idempotency_key
+    from unnest($4::text[], $5::int[], $6::text[], $7::jsonb[], $8::text[])
+      as e(stream_id, version, type, payload, idempotency_key)
+    on conflict (${col('idempotencyKey')}) do nothing
+    returning ${eventRows.fields.map((f) => f.name).join(', ')}
+  ), notified as (
+    select pg_notify($1::text, json_build_object('sagaId', $2::text,
+      'types', json_agg(${col('type')} order by ${col('position')}),
+      'position', max(${col('position')}))::text)
+    from appended
+  )
+  select appended.* from appended, notified`;
 
 /**
  * Appends events to a saga's two streams with the next versions. The unique
@@ -69,43 +85,26 @@ export async function appendEvents(
     payloads.push(JSON.stringify(parseEventPayload(e.type, e.payload)));
     keys.push(e.idempotencyKey ?? null);
   }
-  // unnest keeps the events' order, and identity positions are assigned in that order. The
-  // live dashboard's NOTIFY (one per append, naming the saga, the new types and the last
-  // position) goes out in the same statement; it is delivered only if the transaction commits.
-  const inserted = await rawSql(tx)<EventRecord[]>`
-    with appended as (
-      insert into events (stream_id, version, type, payload, metadata, idempotency_key)
-      select stream_id, version, type, payload, ${eventMetadata}::jsonb, idempotency_key
-      from unnest(${streamIds}::text[], ${versions}::int[], ${types}::text[], ${payloads}::jsonb[],
-        ${keys}::text[]) as e(stream_id, version, type, payload, idempotency_key)
-      on conflict (idempotency_key) do nothing
-      returning position, stream_id, version, type, payload, metadata, idempotency_key, recorded_at
-    ), notified as (
-      select pg_notify(${LIVE_CHANNEL}, json_build_object('sagaId', ${heads.sagaId}::text,
-        'types', json_agg(type order by position), 'position', max(position))::text)
-      from appended
-    )
-    select appended.* from appended, notified`;
+  const inserted = await runPrepared<Record<string, unknown>>(tx, APPEND_EVENTS, [
+    LIVE_CHANNEL,
+    heads.sagaId,
+    eventMetadata,
+    streamIds,
+    versions,
+    types,
+    payloads,
+    keys,
+  ]);
   if (inserted.length !== newEvents.length) {
-    const done = new Set(inserted.map((r) => r.idempotency_key));
+    const done = new Set(inserted.map((r) => r[KEY_COLUMN]));
     throw new DuplicateAppendError(keys.flatMap((k) => (k && !done.has(k) ? [k] : [])));
   }
-  return inserted.map(recordToStoredEvent).sort((a, b) => a.position - b.position);
+  return inserted
+    .map((r) => toStoredEvent(eventRows.decode(r)))
+    .sort((a, b) => a.position - b.position);
 }
 
-function recordToStoredEvent(r: EventRecord): StoredEvent {
-  return {
-    position: Number(r.position),
-    streamId: r.stream_id,
-    version: r.version,
-    type: r.type,
-    payload: r.payload,
-    metadata: r.metadata,
-    recordedAt: readTimestamp(r.recorded_at),
-  } as StoredEvent;
-}
-
-export function toStoredEvent(row: typeof events.$inferSelect): StoredEvent {
+export function toStoredEvent(row: Row<typeof events>): StoredEvent {
   return {
     position: row.position,
     streamId: row.streamId,

@@ -1,0 +1,25 @@
+/**
+ * The write side of the saga engine: every statement on the events, the saga row, the
+ * projections and graphile-worker's job table goes through this module. Its statements are
+ * built once, at load, from db/schema.ts (codec.ts), and run prepared.
+ */
+export { applyDecision, type ApplyOptions } from './apply-decision';
+export {
+  appendEvents,
+  DuplicateAppendError,
+  readAllEvents,
+  readSagaEvents,
+  toStoredEvent,
+  type StreamHeads,
+} from './events';
+export { dequeueTask, enqueueTask, JOB_MAX_ATTEMPTS, type NextJob } from './graphile-jobs';
+export {
+  loadTask,
+  loadTaskStatement,
+  readTaskInput,
+  type JobDelivery,
+  type TaskInput,
+} from './load-task';
+export { projectDomainEvent, type ProjectionOptions } from './projections';
+export { getSagas, lockSaga, saveSaga, type OrderRow } from './sagas';
+export { pipeline, rawSql, readTimestamp, runPrepared, type RawTimestamp } from './sql';

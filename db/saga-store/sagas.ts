@@ -1,0 +1,79 @@
+import { expectedTask, type Saga } from '@/lib/saga/saga';
+import type { DbOrTx, Tx } from '../client';
+import { orderFulfillmentSagas, orders } from '../schema';
+import { tableCodec, type Row } from './codec';
+import { runPrepared } from './sql';
+
+/**
+ * The saga row (`order_fulfillment_sagas`) and the order row as the store reads and writes them.
+ * Every column list, cast and decoder below comes from db/schema.ts through the codecs.
+ */
+export const sagaRows = tableCodec(orderFulfillmentSagas);
+export const orderRows = tableCodec(orders);
+
+type SagaRow = Row<typeof orderFulfillmentSagas>;
+export type OrderRow = Row<typeof orders>;
+
+/** The row is the saga plus what the queries look it up by: the task it waits for. */
+export function sagaToRow(saga: Saga): SagaRow {
+  return { ...saga, currentTask: expectedTask(saga) };
+}
+
+export function rowToSaga(row: SagaRow): Saga {
+  const { currentTask: _derived, ...saga } = row;
+  return saga as Saga;
+}
+
+const KEY = sagaRows.field('sagaId');
+const param = (i: number, f: { sqlType: string }) => `$${i + 1}::${f.sqlType}`;
+const values = sagaRows.fields.map((f, i) => param(i, f)).join(', ');
+const notKey = sagaRows.fields.filter((f) => f !== KEY);
+
+/** A saga that was read from its row: every column but the key is written. */
+const UPDATE_SAGA = `update ${sagaRows.table} set ${sagaRows.fields
+  .flatMap((f, i) => (f === KEY ? [] : [`${f.name} = ${param(i, f)}`]))
+  .join(', ')} where ${KEY.name} = ${param(sagaRows.fields.indexOf(KEY), KEY)}`;
+
+/** A new saga, or one rebuilt by replay. */
+const UPSERT_SAGA = `insert into ${sagaRows.table} (${sagaRows.fields.map((f) => f.name).join(', ')})
+  values (${values})
+  on conflict (${KEY.name}) do update set ${notKey.map((f) => `${f.name} = excluded.${f.name}`).join(', ')}`;
+
+/** The statement that writes a saga, and its parameters (apply-decision.ts adds its jobs to it). */
+export function sagaWrite(
+  saga: Saga,
+  stored: 'stored' | 'new',
+): { text: string; params: unknown[] } {
+  return {
+    text: stored === 'stored' ? UPDATE_SAGA : UPSERT_SAGA,
+    params: sagaRows.encode(sagaToRow(saga)),
+  };
+}
+
+/** Writes the saga row: updated when it was read from its row, upserted when new or replayed. */
+export async function saveSaga(
+  tx: Tx,
+  saga: Saga,
+  stored: 'stored' | 'new' = 'new',
+): Promise<void> {
+  const { text, params } = sagaWrite(saga, stored);
+  await runPrepared(tx, text, params);
+}
+
+const LOCK_SAGA = `select ${sagaRows.selectList('s')} from ${sagaRows.table} s
+  where s.${KEY.name} = $1::uuid for update`;
+
+/** Locks the saga row for the rest of the transaction: one task or command at a time per saga. */
+export async function lockSaga(tx: Tx, sagaId: string): Promise<Saga | null> {
+  const [row] = await runPrepared(tx, LOCK_SAGA, [sagaId]);
+  return row ? rowToSaga(sagaRows.decode(row)) : null;
+}
+
+const GET_SAGAS = `select ${sagaRows.selectList('s')} from ${sagaRows.table} s
+  where s.${KEY.name} = any($1::uuid[])`;
+
+/** The saga rows of these ids, as they are (replay continues from them page by page). */
+export async function getSagas(db: DbOrTx, sagaIds: readonly string[]): Promise<Saga[]> {
+  const rows = await runPrepared(db, GET_SAGAS, [sagaIds]);
+  return rows.map((r) => rowToSaga(sagaRows.decode(r)));
+}
