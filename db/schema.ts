@@ -445,3 +445,59 @@ export const alertDeliveries = pgTable(
     ),
   ],
 );
+
+export const BULK_ACTIONS = ['retry', 'cancel'] as const;
+export const BULK_STATUSES = ['running', 'done', 'cancelled'] as const;
+export const BULK_OUTCOMES = ['succeeded', 'skipped', 'failed'] as const;
+
+/**
+ * Bulk operations (docs/incidents.md): one retry or cancel over a set of sagas fixed when the
+ * operation was created (bulk_operation_items), run in batches by a graphile-worker job. The
+ * counts are written when it ends; while it runs they are counted from its items.
+ */
+export const bulkOperations = pgTable(
+  'bulk_operations',
+  {
+    operationId: uuid('operation_id').primaryKey(),
+    action: text('action', { enum: BULK_ACTIONS }).notNull(),
+    reason: text('reason').notNull(),
+    actor: text('actor').notNull(),
+    role: text('role').notNull(),
+    requestId: text('request_id'),
+    filter: jsonb('filter').notNull(),
+    status: text('status', { enum: BULK_STATUSES }).notNull(),
+    total: integer('total').notNull(),
+    succeeded: integer('succeeded'),
+    skipped: integer('skipped'),
+    failed: integer('failed'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    index('bulk_operations_created_at_idx').on(t.createdAt.desc(), t.operationId.desc()),
+    check('bulk_operations_action_valid', inList('action', BULK_ACTIONS)),
+    check('bulk_operations_status_valid', inList('status', BULK_STATUSES)),
+  ],
+);
+
+/** The sagas of an operation, in the order they are processed; `outcome` null until then. */
+export const bulkOperationItems = pgTable(
+  'bulk_operation_items',
+  {
+    operationId: uuid('operation_id')
+      .notNull()
+      .references(() => bulkOperations.operationId),
+    sagaId: uuid('saga_id').notNull(),
+    position: integer('position').notNull(),
+    outcome: text('outcome', { enum: BULK_OUTCOMES }),
+    message: text('message'),
+    processedAt: ts('processed_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.operationId, t.sagaId] }),
+    index('bulk_operation_items_pending_idx')
+      .on(t.operationId, t.position)
+      .where(sql`${t.outcome} is null`),
+    check('bulk_operation_items_outcome_valid', sql`${t.outcome} is null or ${inList('outcome', BULK_OUTCOMES)}`),
+  ],
+);

@@ -159,6 +159,32 @@ function decodeCursor(cursor: string): z.infer<typeof cursorSchema> {
   }
 }
 
+/** The saga filters shared by the Sagas list and bulk operations (db/bulk-operations.ts). */
+export interface SagaConditions {
+  state?: SagaState | undefined;
+  needsIntervention?: boolean | undefined;
+  /** An order id, saga id or, with matchPatientId, a patient id, matched exactly. */
+  q?: string | undefined;
+  matchPatientId?: boolean;
+}
+
+export function sagaConditions(c: SagaConditions): (SQL | undefined)[] {
+  const where: (SQL | undefined)[] = [];
+  if (c.state) where.push(eq(sagas.state, c.state));
+  if (c.needsIntervention !== undefined)
+    where.push(eq(sagas.needsIntervention, c.needsIntervention));
+  if (c.q) {
+    where.push(
+      or(
+        eq(sagas.orderId, c.q),
+        c.matchPatientId ? eq(sagas.patientId, c.q) : undefined,
+        isUuid(c.q) ? eq(sagas.sagaId, c.q) : undefined,
+      ),
+    );
+  }
+  return where;
+}
+
 /**
  * Newest first, keyset-paginated: `(started_at, saga_id) < cursor` walks sagas_started_at_idx
  * (or sagas_state_started_at_idx with a state filter) from where the last page ended, so page
@@ -172,19 +198,7 @@ export async function listSagas(
   query: SagaListQuery,
   { matchPatientId = false }: { matchPatientId?: boolean } = {},
 ): Promise<SagaPage> {
-  const where: (SQL | undefined)[] = [];
-  if (query.state) where.push(eq(sagas.state, query.state));
-  if (query.needsIntervention !== undefined)
-    where.push(eq(sagas.needsIntervention, query.needsIntervention));
-  if (query.q) {
-    where.push(
-      or(
-        eq(sagas.orderId, query.q),
-        matchPatientId ? eq(sagas.patientId, query.q) : undefined,
-        isUuid(query.q) ? eq(sagas.sagaId, query.q) : undefined,
-      ),
-    );
-  }
+  const where = sagaConditions({ ...query, matchPatientId });
   if (query.cursor) {
     const [startedAt, sagaId] = decodeCursor(query.cursor);
     where.push(

@@ -120,6 +120,8 @@ export const eventMetadataSchema = z.object({
   causationId: z.string().nullable().optional(),
   idempotencyKey: z.string().nullable().optional(),
   actor: z.string().nullable().optional(),
+  /** The bulk operation that retried or cancelled the saga (docs/incidents.md). */
+  operationId: z.string().optional(),
 });
 export type EventMetadata = z.infer<typeof eventMetadataSchema>;
 

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { listBulkOperations } from '@/db/bulk-operations';
+import { getDb } from '@/db/client';
+import { auditActorOf } from '@/lib/auth/principal';
+import { startBulkOperation } from '@/lib/commands/bulk-operation';
+import { operatorRoute, parseQuery, viewerRoute } from '@/lib/http/api-route';
+import { readJsonBody } from '@/lib/http/body';
+import { json } from '@/lib/http/responses';
+
+const historyQuerySchema = z.object({
+  cursor: z.string().max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+/** The history, newest first: `{ items, nextCursor }`. */
+export const GET = viewerRoute(async ({ request }) =>
+  json(await listBulkOperations(getDb(), parseQuery(request, historyQuerySchema))),
+);
+
+/**
+ * `{ action, filter, reason, dryRun? }`: a dry run answers 200 `{ matched, sample }` and changes
+ * nothing; otherwise 202 `{ operationId, matched }` and the operation runs in the background.
+ */
+export const POST = operatorRoute(async ({ request, principal, requestId }) => {
+  const answer = await startBulkOperation(
+    getDb(),
+    await readJsonBody(request),
+    auditActorOf(principal, requestId),
+  );
+  return answer.dryRun
+    ? json({ matched: answer.matched, sample: answer.sample })
+    : json({ operationId: answer.operationId, matched: answer.matched }, { status: 202 });
+});
