@@ -38,6 +38,7 @@ import { LoadDriver, SCARCE_SKU, SCENARIOS } from './chaos/load';
 import { parseChaosOptions } from './chaos/options';
 import { makeRng, sleep } from './chaos/rng';
 import { secs, table } from './chaos/report';
+import { runDrill } from './lib/run-drill';
 
 /**
  * `npm run chaos`: the reliability drill. See README "Reliability" and `npm run chaos -- --help`.
@@ -442,21 +443,4 @@ async function emergencyCleanup(): Promise<void> {
   await cleanup.chaosTwo?.disk?.remove(undefined).catch(() => {});
 }
 
-let signalled = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (signalled) process.exit(130);
-    signalled = true;
-    log(`${signal}: stopping the drill`);
-    void emergencyCleanup().finally(() => process.exit(130));
-  });
-}
-
-main().then(
-  (code) => process.exit(code),
-  async (err: unknown) => {
-    console.error(`[chaos] drill aborted: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    await emergencyCleanup();
-    process.exit(2);
-  },
-);
+runDrill('drill', main, emergencyCleanup, log);

@@ -25,6 +25,7 @@ import { table } from './chaos/report';
 import { makeRng, sleep } from './chaos/rng';
 import { soakChart } from './soak/chart';
 import { judgeSoak, percentile, type SoakSample } from './soak/verdict';
+import { runDrill } from './lib/run-drill';
 
 /**
  * `npm run soak -- --minutes N`: RxSaga under a steady load for a long while (docs/chaos.md,
@@ -442,23 +443,4 @@ async function emergencyCleanup(): Promise<void> {
   await running.db?.stop().catch(() => {});
 }
 
-let signalled = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (signalled) process.exit(130);
-    signalled = true;
-    log(`${signal}: stopping the soak`);
-    void emergencyCleanup().finally(() => process.exit(130));
-  });
-}
-
-main().then(
-  (code) => process.exit(code),
-  async (err: unknown) => {
-    console.error(
-      `[soak] aborted: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-    );
-    await emergencyCleanup();
-    process.exit(2);
-  },
-);
+runDrill('soak', main, emergencyCleanup, log);
