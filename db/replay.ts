@@ -34,6 +34,8 @@ export async function replayProjections(
       ),
     );
     await tx.execute(sql.raw(`truncate ${PROJECTION_TABLES.join(', ')}`));
+    // The saga rollup is rebuilt once at the end, archived sagas included (migration 0005).
+    await tx.execute(sql`select set_config('rxsaga.rollups', 'off', true)`);
     const [count] = await tx.execute<{ n: number }>(sql`select count(*)::int as n from events`);
     const progress: ReplayProgress = { events: 0, totalEvents: count?.n ?? 0, sagas: 0 };
 
@@ -57,6 +59,7 @@ export async function replayProjections(
     await tx.execute(sql`
       update inventory_items i set reserved = coalesce(
         (select sum(r.quantity) from inventory_reservations r where r.sku = i.sku and r.status = 'active'), 0)`);
+    await tx.execute(sql`select rebuild_saga_stats_rollup()`);
     return progress;
   });
 }

@@ -501,3 +501,31 @@ export const bulkOperationItems = pgTable(
     check('bulk_operation_items_outcome_valid', sql`${t.outcome} is null or ${inList('outcome', BULK_OUTCOMES)}`),
   ],
 );
+
+/**
+ * Finished sagas moved out of the hot tables into archive files (jobs/archive-history.ts): one
+ * small row each, so an archived saga stays findable by saga id and order id (the API and the
+ * dashboard say which file holds it), and so rebuilding the stats rollups counts it as it did
+ * before it was archived (rebuild_saga_stats_rollup() reads these rows beside the hot sagas).
+ */
+export const archivedSagas = pgTable(
+  'archived_sagas',
+  {
+    sagaId: uuid('saga_id').primaryKey(),
+    orderId: text('order_id').notNull(),
+    state: text('state', { enum: SAGA_STATES }).notNull(),
+    startedAt: ts('started_at').notNull(),
+    completedAt: ts('completed_at').notNull(),
+    compensated: boolean('compensated').notNull(),
+    needsIntervention: boolean('needs_intervention').notNull(),
+    events: integer('events').notNull(),
+    /** The archive file, relative to RXSAGA_ARCHIVE_DIR. */
+    archiveFile: text('archive_file').notNull(),
+    archivedAt: ts('archived_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('archived_sagas_order_id_key').on(t.orderId),
+    index('archived_sagas_archive_file_idx').on(t.archiveFile),
+    index('archived_sagas_started_at_idx').on(t.startedAt),
+  ],
+);

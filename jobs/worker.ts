@@ -2,18 +2,20 @@ import { EventEmitter } from 'node:events';
 import {
   Logger,
   makeWorkerUtils,
+  parseCronItems,
   run,
   type LogLevel,
   type TaskList,
   type WorkerEvents,
 } from 'graphile-worker';
-import { closeDb, getDb } from '@/db/client';
+import { closeDb, getConnection, getDb } from '@/db/client';
 import { getEnv } from '@/lib/env';
 import { resourceRefusal } from '@/lib/errors';
 import { logger } from '@/lib/logger';
 import { TASKS } from '@/lib/saga/model';
 import { incidentTaskList } from './incident-tasks';
 import { alertSettingsOf, startAlertLoop } from './alerts';
+import { archiveHistory, ARCHIVE_TASK } from './archive-history';
 import { runSagaTask } from './run-saga-task';
 import { removeHeartbeat, sweep, type SweeperOptions } from './sweeper';
 
@@ -106,8 +108,18 @@ export async function startWorker(
   const runner = await run({
     connectionString: env.DATABASE_URL,
     concurrency: env.WORKER_CONCURRENCY,
-    taskList: { ...sagaTaskList(() => !stopRequested), ...incidentTaskList },
-    parsedCronItems: [],
+    // Daily history archive (jobs/archive-history.ts); graphile's cron schedules it once per
+    // day however many workers run, and the archiver's own lock keeps runs apart.
+    taskList: {
+      ...sagaTaskList(() => !stopRequested),
+      ...incidentTaskList,
+      [ARCHIVE_TASK]: async () => {
+        await archiveHistory(getConnection());
+      },
+    },
+    parsedCronItems: parseCronItems([
+      { task: ARCHIVE_TASK, match: '17 3 * * *', identifier: ARCHIVE_TASK },
+    ]),
     noHandleSignals: true,
     pollInterval: 1000,
     logger: graphileLogger,

@@ -109,6 +109,13 @@ export const envSchema = z.object({
   RXSAGA_ALERT_WEBHOOK_URLS: webhookUrls,
   /** Signs every webhook body (X-RxSaga-Signature: sha256=<hex HMAC-SHA256>); unset: unsigned. */
   RXSAGA_ALERT_WEBHOOK_SECRET: z.string().min(16).optional(),
+  /**
+   * Finished sagas older than this many days (by completion) are archived (jobs/archive-history.ts,
+   * daily and `npm run archive`). At least 8, so every stats window but `all` reads hot sagas only.
+   */
+  RXSAGA_HOT_DAYS: intFrom(8, 90),
+  /** Where archive files go; default `.data/archive` under the project. */
+  RXSAGA_ARCHIVE_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -9,6 +9,8 @@ export type AppErrorKind =
   | 'invalid_input'
   | 'rule_violation'
   | 'not_found'
+  /** It was here and was moved out: an archived saga (the answer says where it went). */
+  | 'gone'
   | 'conflict'
   /** No valid credentials: sign in or send the API token. */
   | 'unauthorized'
@@ -57,6 +59,27 @@ export function invalidInput(error: z.ZodError, message = 'invalid input'): AppE
 }
 
 export const notFound = (message: string) => new AppError('not_found', message);
+
+/** Where an archived saga went, carried by its 410 so a client can fetch it back. */
+export interface ArchivedLocation {
+  sagaId: string;
+  orderId: string;
+  state: string;
+  startedAt: string;
+  completedAt: string;
+  archiveFile: string;
+  archivedAt: string;
+}
+
+export class SagaArchived extends AppError {
+  constructor(readonly archived: ArchivedLocation) {
+    super(
+      'gone',
+      `saga ${archived.sagaId} (order ${archived.orderId}) is archived in ${archived.archiveFile}: ` +
+        `npm run restore -- ${archived.sagaId} brings it back`,
+    );
+  }
+}
 export const conflict = (message: string) => new AppError('conflict', message);
 export const ruleViolation = (message: string, issues: Issue[] = []) =>
   new AppError('rule_violation', message, issues);

@@ -3,6 +3,7 @@ import {
   AppError,
   invalidInput,
   databaseRefusal,
+  SagaArchived,
   TooManyAttempts,
   type AppErrorKind,
 } from '@/lib/errors';
@@ -14,6 +15,7 @@ export const STATUS_OF: Record<AppErrorKind, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  gone: 410,
   conflict: 409,
   payload_too_large: 413,
   rule_violation: 422,
@@ -50,10 +52,11 @@ export function errorResponse(
   const refusal =
     error instanceof ZodError ? invalidInput(error) : (databaseRefusal(error) ?? error);
   if (refusal instanceof AppError) {
-    const body =
-      refusal.issues.length > 0
-        ? { error: refusal.message, issues: refusal.issues }
-        : { error: refusal.message };
+    const body = {
+      error: refusal.message,
+      ...(refusal.issues.length > 0 ? { issues: refusal.issues } : {}),
+      ...(refusal instanceof SagaArchived ? { archived: refusal.archived } : {}),
+    };
     const headers: Record<string, string> =
       refusal.kind === 'unauthorized' ? { 'www-authenticate': 'Bearer' } : {};
     if (refusal instanceof TooManyAttempts)

@@ -1,7 +1,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertPostgresPatched } from '@/db/postgres-patch.mjs';
+import { connect } from '@/db/client';
+import { ensureDatabase } from '@/db/embedded';
+import { migrate } from '@/db/migrate';
 import { EnvError, parseEnv, type Env } from '@/lib/env';
+
+type Connection = ReturnType<typeof connect>;
 
 /** Shared start-up steps of the scripts. */
 
@@ -37,4 +42,33 @@ export function validateEnvOrExit(): Env {
     console.error(err.message);
     process.exit(1);
   }
+}
+
+/**
+ * Runs a maintenance command (replay, archive, restore) against the application's database:
+ * DATABASE_URL, or the embedded one (started for the command and stopped after), migrated
+ * first. The process exits with the command's code; an error prints its message and exits 1.
+ */
+export function runDatabaseCommand(
+  command: (conn: Connection) => Promise<number>,
+  poolSize = 3,
+): void {
+  const main = async () => {
+    const database = await ensureDatabase();
+    const conn = connect(database.url, poolSize);
+    try {
+      await migrate(database.url);
+      return await command(conn);
+    } finally {
+      await conn.sql.end({ timeout: 5 });
+      await database.stop();
+    }
+  };
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    },
+  );
 }

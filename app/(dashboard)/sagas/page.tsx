@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { findArchivedSaga } from '@/db/archive';
 import { getDb } from '@/db/client';
 import {
   listSagas,
@@ -6,6 +7,7 @@ import {
   type SagaListQuery,
   type SagaPage,
 } from '@/db/queries/sagas';
+import { ArchivedSagaNotice } from '@/components/archive/archived-saga-notice';
 import { SagaFilters } from '@/components/saga/saga-filters';
 import { SagasTable } from '@/components/saga/sagas-table';
 import { Notice } from '@/components/ui/badge';
@@ -46,6 +48,11 @@ export default async function SagasPage({ searchParams }: { searchParams: Promis
     limit: 50,
   });
   const page = parsed.success ? await loadPage(principal, parsed.data) : null;
+  // A search for an order or saga that is no longer hot says where it went.
+  const archived =
+    parsed.success && parsed.data.q && typeof page === 'object' && page?.items.length === 0
+      ? await findArchivedSaga(getDb(), parsed.data.q)
+      : null;
 
   const base = new URLSearchParams(
     Object.entries(filters).filter((e): e is [string, string] => Boolean(e[1])),
@@ -66,6 +73,7 @@ export default async function SagasPage({ searchParams }: { searchParams: Promis
         q={filters.q}
         patientSearch={seesPatientData(principal)}
       />
+      {archived ? <ArchivedSagaNotice archived={archived} /> : null}
       {!parsed.success ? (
         <Notice tone="danger">
           These filters are not valid:{' '}

@@ -1,0 +1,238 @@
+import { eq, or, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import {
+  SAGA_ROW_TABLES,
+  type ArchivedSagaRecord,
+  type SagaRowTable,
+} from '@/lib/archive/archive-file';
+import type { ArchivedLocation } from '@/lib/errors';
+import { orderStreamId, sagaStreamId } from '@/lib/saga/events';
+import type { DbOrTx, Tx } from './client';
+import { archivedSagas } from './schema';
+
+/**
+ * The archive's statements. Rows travel as PostgreSQL writes them with `to_jsonb` and come back
+ * through `jsonb_populate_recordset` on the same table: the row shape is the table's own, not a
+ * column list written here, so a new column is archived and restored with no edit.
+ */
+
+const SAGA_PREFIX = sagaStreamId('');
+const ORDER_PREFIX = orderStreamId('');
+
+/** Finished before the cutoff. Walks sagas_started_at_idx: a saga finished then started then too. */
+const archivable = (hotDays: number) => sql`
+  state in ('COMPLETED', 'CANCELLED')
+  and started_at < now() - make_interval(days => ${hotDays})
+  and completed_at < now() - make_interval(days => ${hotDays})`;
+
+export async function countArchivableSagas(db: DbOrTx, hotDays: number): Promise<number> {
+  const [row] = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from order_fulfillment_sagas where ${archivable(hotDays)}`);
+  return row?.n ?? 0;
+}
+
+export async function selectArchivableSagas(
+  db: DbOrTx,
+  hotDays: number,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db.execute<{ saga_id: string }>(sql`
+    select saga_id from order_fulfillment_sagas where ${archivable(hotDays)}
+    order by started_at, saga_id limit ${limit}`);
+  return rows.map((r) => r.saga_id);
+}
+
+const rowsOf = (table: SagaRowTable) =>
+  table === 'order_fulfillment_sagas'
+    ? sql`jsonb_build_array(to_jsonb(s))`
+    : sql`coalesce((select jsonb_agg(to_jsonb(x)) from ${sql.identifier(table)} x
+        where x.saga_id = s.saga_id), '[]'::jsonb)`;
+
+export interface ArchiveLine {
+  sagaId: string;
+  /** The saga row's version: the archiver deletes it only if it is still this one. */
+  version: number;
+  events: number;
+  rows: Record<SagaRowTable, number>;
+  /** PostgreSQL's text form (to the microsecond). */
+  startedAt: string;
+  completedAt: string;
+  /** The ArchivedSagaRecord, as JSON text straight from PostgreSQL: written to the file as is. */
+  line: string;
+}
+
+/** The archive lines of these sagas, oldest first, with what each holds. */
+export async function readArchiveLines(
+  db: DbOrTx,
+  sagaIds: readonly string[],
+): Promise<ArchiveLine[]> {
+  const tables = sql.join(
+    SAGA_ROW_TABLES.map((t) => sql`${t}::text, ${rowsOf(t)}`),
+    sql`, `,
+  );
+  const counts = sql.join(
+    SAGA_ROW_TABLES.map((t) => sql`${t}::text, jsonb_array_length(rec->'rows'->${t}::text)`),
+    sql`, `,
+  );
+  const rows = await db.execute<{
+    saga_id: string;
+    version: number;
+    events: number;
+    rows: Record<SagaRowTable, number>;
+    started_at: string;
+    completed_at: string;
+    line: string;
+  }>(sql`
+    select saga_id, version, jsonb_array_length(rec->'events') as events,
+      jsonb_build_object(${counts}) as rows, started_at::text, completed_at::text, rec::text as line
+    from (
+      select s.saga_id, s.version, s.started_at, s.completed_at, jsonb_build_object(
+        'sagaId', s.saga_id,
+        'rows', jsonb_build_object(${tables}),
+        'events', coalesce((select jsonb_agg(to_jsonb(e) order by e.position) from events e
+          where e.stream_id in (${SAGA_PREFIX} || s.saga_id::text, ${ORDER_PREFIX} || s.order_id)),
+          '[]'::jsonb)
+      ) as rec
+      from order_fulfillment_sagas s
+      where s.saga_id = any(${sql.param(sagaIds as string[])}::uuid[])
+    ) r
+    order by started_at, saga_id`);
+  return rows.map((r) => ({
+    sagaId: r.saga_id,
+    version: r.version,
+    events: r.events,
+    rows: r.rows,
+    startedAt: r.started_at,
+    completedAt: r.completed_at,
+    line: r.line,
+  }));
+}
+
+/** Triggers that maintain the stats rollups leave them alone in this transaction (0005). */
+const keepRollups = (tx: Tx) => tx.execute(sql`select set_config('rxsaga.rollups', 'off', true)`);
+
+/**
+ * Stock a saga still holds (a completed order's reservation: goods that were shipped) leaves
+ * `reserved` and `on_hand` together, so `available` does not change and `reserved` stays the sum
+ * of the active reservations in the hot tables. A restore puts both back (sign +1).
+ */
+async function moveHeldStock(tx: Tx, sagaIds: readonly string[], sign: 1 | -1): Promise<void> {
+  await tx.execute(sql`
+    update inventory_items i
+    set reserved = i.reserved + ${sign} * r.q, on_hand = i.on_hand + ${sign} * r.q, updated_at = now()
+    from (select sku, sum(quantity)::int as q from inventory_reservations
+          where saga_id = any(${sql.param(sagaIds as string[])}::uuid[]) and status = 'active' group by sku) r
+    where i.sku = r.sku`);
+}
+
+export class ArchiveConflict extends Error {}
+
+/**
+ * Replaces the hot rows of archived sagas by their catalogue rows, in the caller's transaction.
+ * Each saga must still be the version that was written out (a saga that changed since, say
+ * restored and retried, is left for the next run): otherwise it throws and nothing is deleted.
+ */
+export async function removeArchivedSagas(
+  tx: Tx,
+  archived: readonly { sagaId: string; version: number; events: number }[],
+  archiveFile: string,
+): Promise<void> {
+  const ids = archived.map((a) => a.sagaId);
+  await keepRollups(tx);
+  const locked = await tx.execute<{ saga_id: string; version: number }>(sql`
+    select saga_id, version from order_fulfillment_sagas
+    where saga_id = any(${sql.param(ids)}::uuid[]) and state in ('COMPLETED', 'CANCELLED')
+    order by saga_id for update`);
+  const versions = new Map(locked.map((r) => [r.saga_id, r.version]));
+  for (const a of archived)
+    if (versions.get(a.sagaId) !== a.version)
+      throw new ArchiveConflict(`saga ${a.sagaId} changed while it was being archived`);
+
+  await tx.execute(sql`
+    insert into archived_sagas (saga_id, order_id, state, started_at, completed_at, compensated,
+      needs_intervention, events, archive_file)
+    select s.saga_id, s.order_id, s.state, s.started_at, s.completed_at,
+      cardinality(s.compensations_done) > 0, s.needs_intervention, c.n, ${archiveFile}
+    from order_fulfillment_sagas s
+    join unnest(${sql.param(ids)}::uuid[], ${sql.param(archived.map((a) => a.events))}::int[]) as c(id, n) on c.id = s.saga_id`);
+  await moveHeldStock(tx, ids, -1);
+  const [deleted] = await tx.execute<{ n: number }>(sql`
+    with gone as (
+      delete from events e using order_fulfillment_sagas s
+      where s.saga_id = any(${sql.param(ids)}::uuid[])
+        and e.stream_id in (${SAGA_PREFIX} || s.saga_id::text, ${ORDER_PREFIX} || s.order_id)
+      returning 1)
+    select count(*)::int as n from gone`);
+  const expected = archived.reduce((n, a) => n + a.events, 0);
+  if (deleted?.n !== expected)
+    throw new ArchiveConflict(`${deleted?.n} events to delete, the archive holds ${expected}`);
+  // The saga row last: the others are found through it above.
+  for (const table of [...SAGA_ROW_TABLES].reverse())
+    await tx.execute(
+      sql`delete from ${sql.identifier(table)} where saga_id = any(${sql.param(ids)}::uuid[])`,
+    );
+}
+
+/**
+ * Puts archived sagas back into the hot tables exactly as they were (events at their original
+ * positions), in the caller's transaction, and takes them out of the catalogue. Sagas already in
+ * the hot tables are skipped; returns the ids restored.
+ */
+export async function restoreSagaRecords(
+  tx: Tx,
+  records: readonly ArchivedSagaRecord[],
+): Promise<string[]> {
+  const present = new Set(
+    (
+      await tx.execute<{ saga_id: string }>(sql`
+        select saga_id from order_fulfillment_sagas
+        where saga_id = any(${sql.param(records.map((r) => r.sagaId))}::uuid[])`)
+    ).map((r) => r.saga_id),
+  );
+  const todo = records.filter((r) => !present.has(r.sagaId));
+  if (todo.length === 0) return [];
+  await keepRollups(tx);
+  const insert = async (table: 'events' | SagaRowTable, rows: unknown[]) => {
+    if (rows.length === 0) return;
+    await tx.execute(sql`
+      insert into ${sql.identifier(table)} ${table === 'events' ? sql`overriding system value` : sql``}
+      select * from jsonb_populate_recordset(null::${sql.identifier(table)}, ${JSON.stringify(rows)}::jsonb)`);
+  };
+  for (const table of SAGA_ROW_TABLES)
+    await insert(
+      table,
+      todo.flatMap((r) => r.rows[table]),
+    );
+  await insert(
+    'events',
+    todo.flatMap((r) => r.events),
+  );
+  const ids = todo.map((r) => r.sagaId);
+  await moveHeldStock(tx, ids, 1);
+  await tx.execute(sql`delete from archived_sagas where saga_id = any(${sql.param(ids)}::uuid[])`);
+  return ids;
+}
+
+/**
+ * Where an archived saga went, by saga id or order id (what the API routes and the dashboard's
+ * search take); null when no archived saga has that id.
+ */
+export async function findArchivedSaga(db: DbOrTx, id: string): Promise<ArchivedLocation | null> {
+  const bySagaId = z.uuid().safeParse(id).success ? eq(archivedSagas.sagaId, id) : undefined;
+  const [row] = await db
+    .select()
+    .from(archivedSagas)
+    .where(or(bySagaId, eq(archivedSagas.orderId, id)))
+    .limit(1);
+  return row
+    ? {
+        sagaId: row.sagaId,
+        orderId: row.orderId,
+        state: row.state,
+        startedAt: row.startedAt.toISOString(),
+        completedAt: row.completedAt.toISOString(),
+        archiveFile: row.archiveFile,
+        archivedAt: row.archivedAt.toISOString(),
+      }
+    : null;
+}
