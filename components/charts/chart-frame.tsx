@@ -19,6 +19,8 @@ export function ChartFrame({
         <span className={styles.title}>{title}</span>
         <span className={styles.summary}>{summary}</span>
       </figcaption>
+      {/* Hidden from assistive tech (the caption says it in words), so the charts render with
+          accessibilityLayer={false}: nothing inside may take the focus. */}
       <div className={styles.plot} style={{ height }} aria-hidden="true">
         {children}
       </div>

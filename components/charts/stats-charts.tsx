@@ -104,7 +104,11 @@ export function ThroughputChart({ stats }: { stats: Stats }) {
       isEmpty={completed + cancelled === 0}
       emptyText="No saga finished in this window"
     >
-      <BarChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: -16 }}>
+      <BarChart
+        accessibilityLayer={false}
+        data={data}
+        margin={{ top: 4, right: 8, bottom: 0, left: -16 }}
+      >
         <CartesianGrid stroke={SERIES.grid} vertical={false} />
         <XAxis dataKey="label" {...axisProps} minTickGap={16} />
         <YAxis {...axisProps} allowDecimals={false} />
@@ -147,7 +151,11 @@ export function DurationChart({ stats }: { stats: Stats }) {
       isEmpty={!any}
       emptyText="No finished sagas to measure yet"
     >
-      <LineChart data={data} margin={{ top: 8, right: 12, bottom: 0, left: -8 }}>
+      <LineChart
+        accessibilityLayer={false}
+        data={data}
+        margin={{ top: 8, right: 12, bottom: 0, left: -8 }}
+      >
         <CartesianGrid stroke={SERIES.grid} vertical={false} />
         <XAxis dataKey="label" {...axisProps} minTickGap={16} padding={{ left: 6, right: 6 }} />
         <YAxis {...axisProps} unit=" s" />
@@ -191,7 +199,12 @@ export function CompensationsChart({ stats }: { stats: Stats }) {
       isEmpty={total === 0}
       emptyText="No compensations in this window"
     >
-      <BarChart data={data} layout="vertical" margin={{ top: 4, right: 16, bottom: 0, left: 8 }}>
+      <BarChart
+        accessibilityLayer={false}
+        data={data}
+        layout="vertical"
+        margin={{ top: 4, right: 16, bottom: 0, left: 8 }}
+      >
         <CartesianGrid stroke={SERIES.grid} horizontal={false} />
         <XAxis type="number" {...axisProps} allowDecimals={false} />
         <YAxis type="category" dataKey="label" {...axisProps} width={130} />
@@ -230,7 +243,12 @@ export function FailureFunnelChart({ stats }: { stats: Stats }) {
       isEmpty={stats.total === 0}
       emptyText="No sagas in this window"
     >
-      <BarChart data={data} layout="vertical" margin={{ top: 4, right: 16, bottom: 0, left: 8 }}>
+      <BarChart
+        accessibilityLayer={false}
+        data={data}
+        layout="vertical"
+        margin={{ top: 4, right: 16, bottom: 0, left: 8 }}
+      >
         <CartesianGrid stroke={SERIES.grid} horizontal={false} />
         <XAxis type="number" {...axisProps} allowDecimals={false} />
         <YAxis type="category" dataKey="label" {...axisProps} width={90} />
