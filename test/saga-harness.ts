@@ -8,7 +8,6 @@ import { resetEnvForTests } from '@/lib/env';
 import { logger } from '@/lib/logger';
 import { startWorker, type WorkerHandle } from '@/jobs/worker';
 import type { CreateOrderInput } from '@/lib/commands/order-input';
-import { isTerminal } from '@/lib/saga/model';
 import { createTestDatabase } from './db';
 
 /**
@@ -136,9 +135,6 @@ export async function withWorker<T>(fn: () => Promise<T>): Promise<T> {
     await worker.stop();
   }
 }
-
-export const isSettled = (row: { state: Parameters<typeof isTerminal>[0]; needsIntervention: boolean }) =>
-  isTerminal(row.state) || row.needsIntervention;
 
 /** A worker in its own process, as `npm run worker` runs it, so a test can SIGKILL it. */
 export function spawnWorkerProcess(url: string, env: Record<string, string> = {}): ChildProcess {

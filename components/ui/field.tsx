@@ -76,17 +76,3 @@ export function Select({ className, ...rest }: SelectHTMLAttributes<HTMLSelectEl
 export function Textarea({ className, ...rest }: TextareaHTMLAttributes<HTMLTextAreaElement>) {
   return <textarea className={[styles.control, className].filter(Boolean).join(' ')} {...rest} />;
 }
-
-export function Checkbox({
-  label,
-  ...rest
-}: InputHTMLAttributes<HTMLInputElement> & { label: ReactNode }) {
-  return (
-    <label className={styles.checkbox}>
-      <input type="checkbox" {...rest} />
-      {label}
-    </label>
-  );
-}
-
-export const controlStyles = styles;

@@ -21,11 +21,6 @@ export const SAGA_STATES = [
 export type SagaState = (typeof SAGA_STATES)[number];
 
 export const TERMINAL_STATES: readonly SagaState[] = ['COMPLETED', 'CANCELLED'];
-export const COMPENSATING_STATES: readonly SagaState[] = [
-  'CANCELLED_PRESCRIPTION_FAILED',
-  'CANCELLED_INVENTORY_FAILED',
-  'CANCELLED_SHIPMENT_FAILED',
-];
 
 /** Forward steps in order. `create-order` runs inside the createOrder command, not as a task. */
 export const STEPS = [
