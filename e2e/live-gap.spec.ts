@@ -11,7 +11,8 @@ const setShipmentLatency = (request: import('@playwright/test').APIRequestContex
     },
   });
 
-test.beforeEach(async ({ page }) => signIn(page, 'viewer'));
+// An operator: since viewers no longer search by patient id (d4402bf), the page below needs one.
+test.beforeEach(async ({ page }) => signIn(page, 'operator'));
 test.afterEach(async ({ request }) => {
   await setShipmentLatency(request, 0);
 });
