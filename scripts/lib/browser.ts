@@ -73,7 +73,9 @@ function isExecutableFile(file: string): boolean {
   }
 }
 
-export function resolveBrowser(environment: NodeJS.ProcessEnv = process.env): Browser {
+export function resolveBrowser(
+  environment: Record<string, string | undefined> = process.env,
+): Browser {
   const parsed = BrowserEnv.safeParse({
     RXSAGA_BROWSER: environment.RXSAGA_BROWSER || undefined,
     CHROMIUM_PATH: environment.CHROMIUM_PATH || undefined,
