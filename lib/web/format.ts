@@ -52,3 +52,5 @@ export function humanize(identifier: string): string {
   const words = last.replace(/[-_]/g, ' ').toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
+
+export const shortId = (uuid: string) => uuid.slice(0, 8);
