@@ -95,6 +95,9 @@ export async function readArchiveLines(
       ) as rec
       from order_fulfillment_sagas s
       where s.saga_id = any(${sql.param(sagaIds as string[])}::uuid[])
+      -- OFFSET 0 keeps the subquery from being flattened: flattened, \`rec\` would be built once
+      -- per reference below (seven times), not once.
+      offset 0
     ) r
     order by started_at, saga_id`);
   return rows.map((r) => ({

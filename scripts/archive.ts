@@ -16,13 +16,15 @@ if (hotDays !== undefined && !(Number.isInteger(hotDays) && hotDays >= 1)) {
 
 runDatabaseCommand(async (conn) => {
   const started = Date.now();
-  const bar = progressBar('archive');
+  let bar: ReturnType<typeof progressBar> | undefined;
   const result = await archiveHistory(conn, {
     hotDays,
-    onProgress: (p) =>
-      bar.update(p.sagas, p.total, `${p.sagas}/${p.total} sagas, ${p.files} files`),
+    onProgress: (p) => {
+      bar ??= progressBar('archive (sagas)', p.total);
+      bar.update(p.sagas, `${p.files} files`);
+    },
   });
-  bar.done();
+  bar?.done();
   if (!result.ran) {
     console.error('another archive run is in progress; try again when it is done');
     return 1;

@@ -8,11 +8,12 @@ import { progressBar } from './lib/progress';
 
 runDatabaseCommand(async (conn) => {
   const started = Date.now();
-  const bar = progressBar('replay');
-  const result = await replayProjections(conn.db, (p) =>
-    bar.update(p.events, p.totalEvents, `${p.events}/${p.totalEvents} events, ${p.sagas} sagas`),
-  );
-  bar.done();
+  let bar: ReturnType<typeof progressBar> | undefined;
+  const result = await replayProjections(conn.db, (p) => {
+    bar ??= progressBar('replay (events)', p.totalEvents);
+    bar.update(p.events, `${p.sagas} sagas`);
+  });
+  bar?.done();
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`replayed ${result.events} events into ${result.sagas} sagas in ${seconds} s`);
   return 0;

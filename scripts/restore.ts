@@ -13,11 +13,15 @@ if (!target) {
 }
 
 runDatabaseCommand(async (conn) => {
-  const bar = progressBar('restore');
+  let bar: ReturnType<typeof progressBar> | undefined;
   const result = await restoreArchive(conn, target, {
-    onProgress: (p) => bar.update(p.done, p.total, `${p.step} ${p.done}/${p.total} sagas`),
+    onProgress: (p) => {
+      if (p.step !== 'restoring') return;
+      bar ??= progressBar('restore (sagas)', p.total);
+      bar.update(p.done);
+    },
   });
-  bar.done();
+  bar?.done();
   const skipped = result.skipped > 0 ? ` (${result.skipped} already in the hot tables)` : '';
   console.log(`restored ${result.restored.length} sagas from ${result.file}${skipped}`);
   return 0;

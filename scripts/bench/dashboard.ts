@@ -4,7 +4,8 @@ import * as schema from '@/db/schema';
 import { compensationPlan } from '@/lib/saga/compensation-plan';
 import type { EventType } from '@/lib/saga/events';
 import { isTerminal, STEPS, type SagaState, type Step, type StepTask } from '@/lib/saga/model';
-import { percentile, progressBar, round, table } from './report';
+import { progressBar } from '../lib/progress';
+import { percentile, round, table } from './report';
 
 /**
  * The dashboard at scale: a 30-day history of `sagas` sagas (a realistic mix of outcomes, ~9
@@ -176,15 +177,20 @@ const PATHS: {
 const lit = (s: string | null) => (s === null ? 'null' : `'${s.replace(/'/g, "''")}'`);
 const arr = (xs: readonly string[]) => `array[${xs.map(lit).join(', ')}]::text[]`;
 
+/**
+ * Loads `sagas` sagas spread over DAYS days ending `endDaysAgo` days ago (0: now; the archive
+ * bench loads a history older than the hot window). Returns the seconds it took.
+ */
 export async function loadHistory(
   sql: postgres.Sql,
   sagas: number,
   log: (m: string) => void,
+  endDaysAgo = 0,
 ): Promise<number> {
   const started = performance.now();
   await sql.unsafe(`
     truncate events, order_fulfillment_sagas, orders, prescriptions, inventory_reservations, shipments, worker_heartbeats,
-      saga_stats_hourly, signal_event_stats_hourly;
+      saga_stats_hourly, signal_event_stats_hourly, archived_sagas;
     delete from graphile_worker._private_jobs;
     drop table if exists bench_paths;
     create unlogged table bench_paths (path int, lo int, hi int, state text, failed_step text, done boolean, intervention boolean,
@@ -226,7 +232,7 @@ export async function loadHistory(
         overlay(overlay(md5('bench-saga-' || g) placing '4' from 13) placing '8' from 17)::uuid as saga_id,
         'ORD-' || overlay(overlay(md5('bench-order-' || g) placing '4' from 13) placing 'a' from 17)::uuid as order_id,
         'PAT-' || (1000 + (hashint4(g * 7) & 65535) % 20000) as patient_id,
-        now() - make_interval(secs => ${seconds} * (1 - g::float8 / ${sagas})) as started_at,
+        now() - make_interval(days => ${endDaysAgo}, secs => ${seconds} * (1 - g::float8 / ${sagas})) as started_at,
         (select path from bench_paths where (hashint4(g) & 2147483647) % 1000 >= lo and (hashint4(g) & 2147483647) % 1000 < hi) as path,
         0.05 + ((hashint4(g * 13) & 1023) / 1023.0) * 0.4 as work_seconds
       from generate_series(${from}, ${to}) g;

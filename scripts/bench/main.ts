@@ -31,6 +31,11 @@ const USAGE = `npm run bench -- [options]
     --reload             load again even when a history of that size is already there
     --repeat N           timed calls per read path (default 30)
 
+  Archive bench:
+    --archive            load a history that ended 100 days ago (default 100,000 sagas), archive it,
+                         restore one saga: throughput (goal ≥ 10,000 sagas/s) and restore time
+    --sagas N            sagas to load
+
   Output:
     --json FILE          write the figures as JSON
 `;
@@ -50,6 +55,7 @@ export async function main(argv: string[]): Promise<number> {
       'no-web': { type: 'boolean', default: false },
       'floor-concurrency': { type: 'string' },
       dashboard: { type: 'boolean', default: false },
+      archive: { type: 'boolean', default: false },
       reload: { type: 'boolean', default: false },
       repeat: { type: 'string' },
       json: { type: 'string' },
@@ -83,6 +89,18 @@ export async function main(argv: string[]): Promise<number> {
       `PostgreSQL ${db.settings.server_version}: fsync=${db.settings.fsync}, synchronous_commit=${db.settings.synchronous_commit}` +
         `${isDurable(db.settings) ? '' : '  (NOT DURABLE: figures are not comparable)'}`,
     );
+    if (values.archive) {
+      const { runArchiveBench, printArchiveBench } = await import('./archive');
+      const result = await runArchiveBench({
+        url: db.url,
+        admin: db.admin,
+        sagas: int('sagas', values.sagas, 100_000, 100),
+        log,
+      });
+      printArchiveBench(result);
+      if (values.json) await writeJson(values.json, result, log);
+      return 0;
+    }
     if (values.dashboard) {
       const { runDashboardBench, printDashboard } = await import('./dashboard');
       const result = await runDashboardBench({

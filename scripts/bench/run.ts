@@ -6,7 +6,8 @@ import { CpuMeter, MachineCpuMeter, postmasterPid } from './cpu';
 import { isDurable, resetForRun } from './database';
 import { runFloor } from './floor';
 import { makeOrders, type BenchOrder, type Outcome } from './orders';
-import { progressBar as bar_, round, summarize } from './report';
+import { progressBar as bar_ } from '../lib/progress';
+import { round, summarize } from './report';
 import { verifyRun, type Correctness } from './verify';
 import { emptyCounts, installWireCounter, wireCounts, type WireCounts } from './wire-counter';
 import {
