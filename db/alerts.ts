@@ -83,7 +83,7 @@ export async function measureAlertFacts(db: DbOrTx): Promise<AlertFacts> {
       where completed_at is not null and completed_at >= now() - interval '1 hour') h,
     (
       select count(*)::int as sagas_in_flight, ${age('min(updated_at)')} as oldest_in_flight_seconds
-      from order_fulfillment_sagas where state not in ('COMPLETED', 'CANCELLED')) i,
+      from order_fulfillment_sagas where not saga_state_is_terminal(state)) i,
     (
       select ${age('min(run_at)')} as oldest_runnable_job_seconds
       from graphile_worker.jobs

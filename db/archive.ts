@@ -21,7 +21,7 @@ const ORDER_PREFIX = orderStreamId('');
 
 /** Finished before the cutoff. Walks sagas_started_at_idx: a saga finished then started then too. */
 const archivable = (hotDays: number) => sql`
-  state in ('COMPLETED', 'CANCELLED')
+  saga_state_is_terminal(state)
   and started_at < now() - make_interval(days => ${hotDays})
   and completed_at < now() - make_interval(days => ${hotDays})`;
 
@@ -144,7 +144,7 @@ export async function removeArchivedSagas(
   await keepRollups(tx);
   const locked = await tx.execute<{ saga_id: string; version: number }>(sql`
     select saga_id, version from order_fulfillment_sagas
-    where saga_id = any(${sql.param(ids)}::uuid[]) and state in ('COMPLETED', 'CANCELLED')
+    where saga_id = any(${sql.param(ids)}::uuid[]) and saga_state_is_terminal(state)
     order by saga_id for update`);
   const versions = new Map(locked.map((r) => [r.saga_id, r.version]));
   for (const a of archived)

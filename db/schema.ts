@@ -22,7 +22,13 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' 
 const inList = (column: string, values: readonly string[]) =>
   sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`);
 
-/** Event types that stats and metrics count: step failures, retries, escalations, compensations. */
+/**
+ * Event types that stats and metrics count: step failures, retries, escalations, compensations.
+ * SQL knows this list as `event_type_is_signal(type)`, and TERMINAL_STATES (lib/saga/model.ts)
+ * as `saga_state_is_terminal(state)` (migration 0008_sql_definitions): queries, triggers, the
+ * rollup rebuild and the partial indexes below use those, and db/sql-definitions.int.test.ts
+ * fails when a function and its constant disagree.
+ */
 export const SIGNAL_EVENT_TYPES = [
   'order.prescription_failed',
   'order.inventory_reservation_failed',
@@ -54,7 +60,7 @@ export const events = pgTable(
     // over just those (rare) types keeps that cheap without indexing every event.
     index('events_signal_type_recorded_at_idx')
       .on(t.type, t.recordedAt)
-      .where(inList('type', SIGNAL_EVENT_TYPES)),
+      .where(sql`event_type_is_signal(${t.type})`),
     check('events_version_positive', sql`${t.version} >= 1`),
   ],
 );
@@ -98,7 +104,7 @@ export const orderFulfillmentSagas = pgTable(
       .where(sql`${t.completedAt} is not null`),
     index('sagas_in_flight_updated_at_idx')
       .on(t.updatedAt)
-      .where(sql`${t.state} not in ('COMPLETED', 'CANCELLED')`),
+      .where(sql`not saga_state_is_terminal(${t.state})`),
     check('sagas_state_valid', inList('state', SAGA_STATES)),
     check('sagas_attempts_nonnegative', sql`${t.attempts} >= 0`),
   ],

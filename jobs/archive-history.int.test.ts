@@ -87,7 +87,7 @@ describe('archive and restore', () => {
     await replayProjections(ctx.db);
     await ctx.db.execute(sql`select rebuild_stats_rollups()`);
     oldFinished = await count(
-      `order_fulfillment_sagas where state in ('COMPLETED', 'CANCELLED') and completed_at < now() - interval '90 days'`,
+      `order_fulfillment_sagas where saga_state_is_terminal(state) and completed_at < now() - interval '90 days'`,
     );
     assert.ok(oldFinished >= 12, `${oldFinished} old finished sagas`);
     before = await snapshot();

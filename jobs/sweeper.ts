@@ -62,7 +62,7 @@ export async function releaseDeadWorkers(o: SweeperOptions): Promise<number> {
 export async function flagStalledSagas(o: SweeperOptions): Promise<number> {
   const stalled = await o.db.execute<{ saga_id: string }>(sql`
     select s.saga_id from order_fulfillment_sagas s
-    where s.state not in ('COMPLETED', 'CANCELLED')
+    where not saga_state_is_terminal(s.state)
       and not s.needs_intervention
       and s.updated_at < now() - make_interval(secs => ${o.stallSeconds})
       and not exists (

@@ -206,7 +206,7 @@ async function main(): Promise<number> {
   let unsettled = -1;
   while (Date.now() - loadEnded < o.settleSeconds * 1000) {
     const [row] = await sql<{ n: number }[]>`
-      select count(*)::int as n from order_fulfillment_sagas where state not in ('COMPLETED', 'CANCELLED') and not needs_intervention`.catch(() => [{ n: -1 }]);
+      select count(*)::int as n from order_fulfillment_sagas where not saga_state_is_terminal(state) and not needs_intervention`.catch(() => [{ n: -1 }]);
     unsettled = row?.n ?? -1;
     if (unsettled === 0) {
       settledAfterMs = Date.now() - loadEnded;
@@ -217,7 +217,7 @@ async function main(): Promise<number> {
   const stuck = settledAfterMs === null
     ? await sql<{ saga_id: string; state: string; current_task: string; updated_at: Date }[]>`
         select saga_id, state, current_task, updated_at from order_fulfillment_sagas
-        where state not in ('COMPLETED', 'CANCELLED') and not needs_intervention limit 5`
+        where not saga_state_is_terminal(state) and not needs_intervention limit 5`
     : [];
   const flaggedRows = await sql<{ state: string; reason: string | null }[]>`
     select state, intervention_reason as reason from order_fulfillment_sagas where needs_intervention`;
@@ -228,7 +228,7 @@ async function main(): Promise<number> {
   let allTerminal = false;
   for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
     const [row] = await sql<{ open: number; flagged: number }[]>`
-      select count(*) filter (where state not in ('COMPLETED', 'CANCELLED'))::int as open,
+      select count(*) filter (where not saga_state_is_terminal(state))::int as open,
              count(*) filter (where needs_intervention)::int as flagged from order_fulfillment_sagas`;
     if (row?.open === 0) {
       allTerminal = true;
@@ -420,8 +420,8 @@ function summarizeExits(exits: ExitRecord[]): string {
 
 async function printProgress(sql: postgres.Sql, driver: LoadDriver, fleet: WorkerFleet, r: ReturnType<typeof emptyFaultLog>): Promise<void> {
   const [row] = await sql<{ done: number; flight: number; flagged: number; jobs: number }[]>`
-    select count(*) filter (where state in ('COMPLETED', 'CANCELLED'))::int as done,
-           count(*) filter (where state not in ('COMPLETED', 'CANCELLED') and not needs_intervention)::int as flight,
+    select count(*) filter (where saga_state_is_terminal(state))::int as done,
+           count(*) filter (where not saga_state_is_terminal(state) and not needs_intervention)::int as flight,
            count(*) filter (where needs_intervention)::int as flagged,
            (select count(*)::int from graphile_worker.jobs) as jobs
     from order_fulfillment_sagas`;

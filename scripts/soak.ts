@@ -354,7 +354,7 @@ async function main(): Promise<number> {
   dashboardAbort.abort();
   await dashboard.done;
   const [left] = await sql<{ open: number; flagged: number }[]>`
-    select count(*) filter (where state not in ('COMPLETED', 'CANCELLED'))::int as open,
+    select count(*) filter (where not saga_state_is_terminal(state))::int as open,
       count(*) filter (where needs_intervention)::int as flagged from order_fulfillment_sagas`;
   const exits = await fleet.stopAll();
   await web.stop();

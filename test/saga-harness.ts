@@ -76,7 +76,7 @@ export async function waitForSettled(db: Database, timeoutMs = 30_000): Promise<
     async () => {
       const [row] = await db.execute<{ n: number }>(sql`
         select count(*)::int as n from order_fulfillment_sagas
-        where state not in ('COMPLETED', 'CANCELLED') and not needs_intervention`);
+        where not saga_state_is_terminal(state) and not needs_intervention`);
       return row?.n === 0;
     },
     timeoutMs,

@@ -42,7 +42,7 @@ export async function readMetricsSnapshot(db: DbOrTx): Promise<MetricsSnapshot> 
         count(*)::int as started,
         count(*) filter (where state = 'COMPLETED')::int as completed,
         count(*) filter (where state = 'CANCELLED')::int as cancelled,
-        count(*) filter (where state not in ('COMPLETED', 'CANCELLED'))::int as in_flight,
+        count(*) filter (where not saga_state_is_terminal(state))::int as in_flight,
         count(*) filter (where needs_intervention)::int as needing_intervention,
         count(*) filter (where completed_at is not null)::int as finished,
         coalesce(sum(${duration}) filter (where completed_at is not null), 0)::float8 as duration_sum,

@@ -7,7 +7,6 @@ import {
   type Task,
 } from '@/lib/saga/model';
 import type { DbOrTx } from '../client';
-import { SIGNAL_EVENT_TYPES } from '../schema';
 
 /**
  * Counts of the events that say something went wrong or was undone, read through the partial
@@ -38,15 +37,11 @@ export interface SignalCounts {
 /** `since` null counts everything. */
 export async function countSignalEvents(db: DbOrTx, since: Date | null): Promise<SignalCounts> {
   const from = since ? sql`and recorded_at >= ${since.toISOString()}::timestamptz` : sql``;
-  const types = sql.join(
-    SIGNAL_EVENT_TYPES.map((t) => sql`${t}`),
-    sql`, `,
-  );
   // By type alone the index answers without reading the events; only the (rare) retry and
   // escalation events are read for the task they name.
   const [byType, byTask] = await Promise.all([
     db.execute<{ type: string; n: number }>(sql`
-      select type, count(*)::int as n from events where type in (${types}) ${from} group by type`),
+      select type, count(*)::int as n from events where event_type_is_signal(type) ${from} group by type`),
     db.execute<{ type: string; task: string | null; n: number }>(sql`
       select type, payload->>'task' as task, count(*)::int as n from events
       where type in ('order_fulfillment_saga.attempt_failed', 'order_fulfillment_saga.intervention_required') ${from}

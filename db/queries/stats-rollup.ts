@@ -84,7 +84,7 @@ export async function readFinishedRollup(
         needs_intervention::int, round(extract(epoch from completed_at - started_at) * 1000000)::bigint
       from order_fulfillment_sagas
       where started_at >= ${from!.toISOString()}::timestamptz and started_at < ${edge.toISOString()}::timestamptz
-        and state in ('COMPLETED', 'CANCELLED') and completed_at is not null`
+        and saga_state_is_terminal(state) and completed_at is not null`
     : sql``;
   return db.execute<FinishedRollupRow>(sql`
     with f (started_hour, finished_hour, duration_bucket, completed, cancelled, compensated, needs_intervention, micros) as (
@@ -111,18 +111,13 @@ export async function readInFlight(db: DbOrTx, from: Date | null, bin: (column: 
     select state, ${bin(sql`started_at`)} as started_bin, count(*)::int as n,
       count(*) filter (where needs_intervention)::int as needs_intervention
     from order_fulfillment_sagas
-    where state not in ('COMPLETED', 'CANCELLED')
+    where not saga_state_is_terminal(state)
       ${from ? sql`and started_at >= ${from.toISOString()}::timestamptz` : sql``}
     group by 1, 2`);
 }
 
 /** Signal events recorded at or after `since` (null: all) by chart bin, type and task. */
-export async function readSignalRollup(
-  db: DbOrTx,
-  since: Date | null,
-  bin: (column: SQL) => SQL,
-  types: SQL,
-) {
+export async function readSignalRollup(db: DbOrTx, since: Date | null, bin: (column: SQL) => SQL) {
   const edge = since ? nextWholeHour(since) : null;
   return db.execute<{ bin: string; type: string; task: string | null; n: number }>(sql`
     with e (hour, type, task, n) as (
@@ -134,7 +129,7 @@ export async function readSignalRollup(
       select recorded_at, type,
         case when type in ('order_fulfillment_saga.attempt_failed', 'order_fulfillment_saga.intervention_required')
           then payload->>'task' end, 1
-      from events where type in (${types}) and recorded_at >= ${since!.toISOString()}::timestamptz
+      from events where event_type_is_signal(type) and recorded_at >= ${since!.toISOString()}::timestamptz
         and recorded_at < ${edge.toISOString()}::timestamptz`
           : sql``
       }

@@ -2,7 +2,6 @@ import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { SAGA_STATES, type SagaState } from '@/lib/saga/model';
 import type { DbOrTx } from '../client';
-import { SIGNAL_EVENT_TYPES } from '../schema';
 import {
   COMPENSATION_EVENT_TYPES,
   countSignalEvents,
@@ -83,7 +82,7 @@ type SummaryRow = {
   p95: number | null;
 };
 
-const FINISHED = sql`state in ('COMPLETED', 'CANCELLED')`;
+const FINISHED = sql`saga_state_is_terminal(state)`;
 const DURATION = sql`extract(epoch from completed_at - started_at)::float8`;
 const round3 = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
 
@@ -261,13 +260,9 @@ async function getRolledUpStats(
   const finished = completed + cancelled;
   if (finished === 0 || finished < minFinished) return null;
 
-  const types = sql.join(
-    SIGNAL_EVENT_TYPES.map((t) => sql`${t}`),
-    sql`, `,
-  );
   const [inFlightRows, signalRows] = await Promise.all([
     readInFlight(db, since, bin),
-    readSignalRollup(db, since, bin, types),
+    readSignalRollup(db, since, bin),
   ]);
 
   const key = (t: string | Date) => new Date(t).getTime();

@@ -127,7 +127,7 @@ const settledSql = (sql: postgres.Sql, prefix: string) => sql<
   { total: number; open: number; stuck: number }[]
 >`
   select count(*)::int as total,
-    count(*) filter (where state not in ('COMPLETED', 'CANCELLED') and not needs_intervention)::int as open,
+    count(*) filter (where not saga_state_is_terminal(state) and not needs_intervention)::int as open,
     count(*) filter (where needs_intervention)::int as stuck
   from order_fulfillment_sagas where order_id like ${`${prefix}%`}`;
 

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { EVENT_TYPES } from '@/lib/saga/events';
+import { SAGA_STATES, TERMINAL_STATES } from '@/lib/saga/model';
+import { useSagaTestDatabase } from '@/test/saga-harness';
+import { SIGNAL_EVENT_TYPES } from './schema';
+
+const ctx = useSagaTestDatabase();
+
+/**
+ * Migration 0008_sql_definitions gives SQL the two definitions it shares with TypeScript:
+ * saga_state_is_terminal() (TERMINAL_STATES) and event_type_is_signal() (SIGNAL_EVENT_TYPES).
+ * Changing a constant without a migration that changes its function fails here.
+ */
+describe('SQL definitions match the TypeScript constants', () => {
+  test('saga_state_is_terminal(state) is TERMINAL_STATES, for every state', async () => {
+    const rows = await ctx.db.execute<{ state: string; terminal: boolean }>(sql`
+      select s as state, saga_state_is_terminal(s) as terminal
+      from unnest(${`{${SAGA_STATES.join(',')}}`}::text[]) s`);
+    assert.equal(rows.length, SAGA_STATES.length);
+    for (const r of rows) {
+      assert.equal(r.terminal, TERMINAL_STATES.includes(r.state as never), r.state);
+    }
+  });
+
+  test('event_type_is_signal(type) is SIGNAL_EVENT_TYPES, for every event type', async () => {
+    const rows = await ctx.db.execute<{ type: string; signal: boolean }>(sql`
+      select t as type, event_type_is_signal(t) as signal
+      from unnest(${`{${EVENT_TYPES.join(',')}}`}::text[]) t`);
+    assert.equal(rows.length, EVENT_TYPES.length);
+    for (const r of rows) {
+      assert.equal(r.signal, (SIGNAL_EVENT_TYPES as readonly string[]).includes(r.type), r.type);
+    }
+  });
+
+  test('the in-flight and signal partial indexes serve queries written with the functions', async () => {
+    // The planner inlines the functions on both sides, so the predicates still match.
+    await ctx.db.transaction(async (tx) => {
+      await tx.execute(sql`set local enable_seqscan = off`);
+      const plan = async (q: ReturnType<typeof sql>) =>
+        (await tx.execute<{ 'QUERY PLAN': string }>(sql`explain ${q}`))
+          .map((r) => r['QUERY PLAN'])
+          .join('\n');
+      assert.match(
+        await plan(sql`select saga_id from order_fulfillment_sagas
+          where not saga_state_is_terminal(state) and updated_at < now()`),
+        /sagas_in_flight_updated_at_idx/,
+      );
+      assert.match(
+        await plan(sql`select count(*) from events where event_type_is_signal(type)
+          and recorded_at > now() - interval '1 hour'`),
+        /events_signal_type_recorded_at_idx/,
+      );
+    });
+  });
+});
