@@ -15,6 +15,7 @@ function navFor(principal: Principal): NavItem[] {
     { href: '/inventory', label: 'Inventory' },
     { href: '/drills', label: 'Drills' },
     { href: '/audit', label: 'Audit' },
+    { href: '/api-docs', label: 'API reference' },
   ];
 }
 

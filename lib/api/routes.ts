@@ -1,0 +1,344 @@
+import { z } from 'zod';
+import { auditQuerySchema } from '@/db/queries/audit';
+import { sagaListQuerySchema } from '@/db/queries/sagas';
+import { statsQuerySchema } from '@/db/queries/stats';
+import { operatorActionSchema } from '@/lib/commands/operator-action';
+import { createOrderInputSchema } from '@/lib/commands/order-input';
+import { setFaultSettingsInputSchema } from '@/lib/commands/set-fault-settings';
+import { setOnHandInputSchema } from '@/lib/commands/set-on-hand';
+import { signInInputSchema } from '@/lib/commands/sign-in';
+import {
+  auditPageSchema,
+  catalogSchema,
+  faultSettingsSchema,
+  healthSchema,
+  interventionQueueSchema,
+  inventorySchema,
+  operatorActionResultSchema,
+  orderCreatedSchema,
+  principalSchema,
+  sagaDetailSchema,
+  sagaPageSchema,
+  sagaSchema,
+  statsSchema,
+  stockLevelSchema,
+  unhealthySchema,
+} from './schemas';
+
+/**
+ * The API contract: one entry per route and method under app/api. The OpenAPI document
+ * (`/api/openapi.json`) is generated from it, and `app/api/openapi.int.test.ts` fails when a
+ * route file has no entry, an entry has no route, a route's access differs from its entry, or a
+ * real answer does not match its documented schema. Request schemas are the very objects the
+ * handlers parse with; response schemas are tied to the handlers' types (schemas.ts).
+ * How to add a route: docs/api.md.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Who may call: `public` needs nothing; the others need at least that role (DESIGN.md). */
+export type Access = 'public' | 'viewer' | 'operator' | 'admin';
+
+export interface ResponseSpec {
+  description: string;
+  /** A zod schema for a JSON body; omit for an empty body. */
+  schema?: z.ZodType;
+  /** Non-JSON bodies (Prometheus text, an event stream): the media type, body not validated. */
+  mediaType?: string;
+  headers?: Record<string, string>;
+}
+
+export interface RouteSpec {
+  method: HttpMethod;
+  /** OpenAPI form: `/api/sagas/{sagaId}`. */
+  path: string;
+  access: Access;
+  tag: keyof typeof API_TAGS;
+  summary: string;
+  description?: string;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** Request headers the route reads, other than Authorization. */
+  headers?: z.ZodObject;
+  /**
+   * The answers of the route itself. The wrapper's answers are added for you: 401/403 by
+   * access, 400 when there is a query or body, 413 with a body, 500 always.
+   */
+  responses: Record<number, ResponseSpec>;
+}
+
+/** The reference page's sections, in this order. */
+export const API_TAGS = {
+  Orders: 'Placing orders: each starts a saga.',
+  Sagas: 'Watching sagas, and the operator actions on them.',
+  Stats: 'The figures of the overview page.',
+  Stock: 'The catalog and stock levels.',
+  Drills: 'Fault injection per task, for drills.',
+  Audit: 'Who did what: operator actions and sign-ins.',
+  Live: 'Live updates for open dashboards.',
+  Session: 'Signing in and out of the dashboard.',
+  System: 'Health, metrics and this document.',
+} as const;
+
+const sagaId = z.object({ sagaId: z.uuid().describe('The saga id (a UUID).') });
+const notFound = (what: string): ResponseSpec => ({ description: `No such ${what}.` });
+const conflict = (when: string): ResponseSpec => ({ description: when });
+
+export const API_ROUTES: readonly RouteSpec[] = [
+  {
+    method: 'GET',
+    path: '/api/health',
+    access: 'public',
+    tag: 'System',
+    summary: 'Readiness: the database answers and the migrations ran',
+    responses: {
+      200: { description: 'Ready.', schema: healthSchema },
+      503: {
+        description: 'Not ready (the database is down or not migrated).',
+        schema: unhealthySchema,
+      },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/metrics',
+    access: 'public',
+    tag: 'System',
+    summary: 'Prometheus metrics of the whole system',
+    description:
+      'Open unless RXSAGA_METRICS_TOKEN is set; then `Authorization: Bearer <that token>` is required (401 otherwise). Figures are read from the database, so any web instance reports every worker.',
+    responses: {
+      200: { description: 'Prometheus text exposition format.', mediaType: 'text/plain' },
+      401: { description: 'RXSAGA_METRICS_TOKEN is set and was not sent.' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/openapi.json',
+    access: 'public',
+    tag: 'System',
+    summary: 'This OpenAPI 3.1 document',
+    responses: { 200: { description: 'The document.', schema: z.record(z.string(), z.unknown()) } },
+  },
+  {
+    method: 'GET',
+    path: '/api/session',
+    access: 'public',
+    tag: 'Session',
+    summary: 'Who is signed in (session cookie or API token)',
+    responses: {
+      200: { description: 'The caller.', schema: principalSchema },
+      401: { description: 'Nobody is signed in.' },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/session',
+    access: 'public',
+    tag: 'Session',
+    summary: 'Sign in: sets the session cookie',
+    body: signInInputSchema,
+    responses: {
+      200: { description: 'Signed in; the cookie is set.', schema: principalSchema },
+      401: { description: 'Wrong password.' },
+      429: {
+        description: 'Too many failed sign-ins from this client (or from everyone): wait.',
+        headers: { 'Retry-After': 'Seconds to wait.' },
+      },
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/session',
+    access: 'public',
+    tag: 'Session',
+    summary: 'Sign out',
+    responses: { 204: { description: 'Signed out; the cookie is cleared.' } },
+  },
+  {
+    method: 'POST',
+    path: '/api/orders',
+    access: 'operator',
+    tag: 'Orders',
+    summary: 'Place an order: starts its saga',
+    headers: z.object({
+      'Idempotency-Key': z
+        .string()
+        .max(200)
+        .optional()
+        .describe('Same key and body: the first answer again (200). Same key, other body: 409.'),
+    }),
+    body: createOrderInputSchema,
+    responses: {
+      201: {
+        description: 'Created: the order, its saga and its first job are committed.',
+        schema: orderCreatedSchema,
+        headers: { Location: 'The saga: /api/sagas/{sagaId}.' },
+      },
+      200: {
+        description: 'A replay of an earlier Idempotency-Key with the same body.',
+        schema: orderCreatedSchema,
+      },
+      409: conflict('The orderId exists, or the Idempotency-Key was used with another body.'),
+      422: { description: 'A medication is not in the catalog.' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/orders/{orderId}/saga',
+    access: 'viewer',
+    tag: 'Sagas',
+    summary: 'The saga of an order',
+    params: z.object({ orderId: z.string().describe('The order id.') }),
+    responses: { 200: { description: 'The saga.', schema: sagaSchema }, 404: notFound('order') },
+  },
+  {
+    method: 'GET',
+    path: '/api/sagas',
+    access: 'viewer',
+    tag: 'Sagas',
+    summary: 'Sagas, newest first, keyset-paginated',
+    description:
+      'Pass `nextCursor` back as `cursor`; null means the last page. `q` matches an order id, saga id or patient id exactly.',
+    query: sagaListQuerySchema,
+    responses: { 200: { description: 'A page of sagas.', schema: sagaPageSchema } },
+  },
+  {
+    method: 'GET',
+    path: '/api/sagas/{sagaId}',
+    access: 'viewer',
+    tag: 'Sagas',
+    summary: 'A saga with its timeline',
+    params: sagaId,
+    responses: {
+      200: { description: 'The saga and its events.', schema: sagaDetailSchema },
+      404: notFound('saga'),
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/sagas/{sagaId}/retry',
+    access: 'operator',
+    tag: 'Sagas',
+    summary: 'Retry a saga that needs intervention',
+    description: 'The step or compensation it is stuck on runs again with fresh attempts.',
+    params: sagaId,
+    body: operatorActionSchema,
+    responses: {
+      202: {
+        description: 'Accepted: the task is queued again.',
+        schema: operatorActionResultSchema,
+      },
+      404: notFound('saga'),
+      409: conflict('The saga does not need a retry.'),
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/sagas/{sagaId}/cancel',
+    access: 'operator',
+    tag: 'Sagas',
+    summary: 'Cancel a saga: undo what was done, newest first',
+    params: sagaId,
+    body: operatorActionSchema,
+    responses: {
+      202: {
+        description: 'Accepted: the compensations are queued.',
+        schema: operatorActionResultSchema,
+      },
+      404: notFound('saga'),
+      409: conflict('The saga has finished or is already compensating.'),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/interventions',
+    access: 'viewer',
+    tag: 'Sagas',
+    summary: 'Sagas needing intervention, oldest flag first',
+    responses: { 200: { description: 'The queue.', schema: interventionQueueSchema } },
+  },
+  {
+    method: 'GET',
+    path: '/api/stats',
+    access: 'viewer',
+    tag: 'Stats',
+    summary: 'KPIs and chart series over a window',
+    description:
+      'Over sagas started in the window. Ratios and durations are null when no saga has finished. For 7d / all over 50,000 finished sagas, p50 / p95 come from an hourly histogram (within one ~9 %-wide bucket).',
+    query: statsQuerySchema,
+    responses: { 200: { description: 'The figures.', schema: statsSchema } },
+  },
+  {
+    method: 'GET',
+    path: '/api/catalog',
+    access: 'viewer',
+    tag: 'Stock',
+    summary: 'The medications that can be ordered',
+    responses: { 200: { description: 'The catalog.', schema: catalogSchema } },
+  },
+  {
+    method: 'GET',
+    path: '/api/inventory',
+    access: 'viewer',
+    tag: 'Stock',
+    summary: 'Stock levels',
+    responses: { 200: { description: 'Every SKU.', schema: inventorySchema } },
+  },
+  {
+    method: 'PUT',
+    path: '/api/inventory/{sku}',
+    access: 'operator',
+    tag: 'Stock',
+    summary: 'Set the units on hand of a SKU',
+    params: z.object({ sku: z.string().describe('The SKU.') }),
+    body: setOnHandInputSchema,
+    responses: {
+      200: { description: 'The new level.', schema: stockLevelSchema },
+      404: notFound('SKU'),
+      409: conflict('onHand is below what is reserved.'),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/faults',
+    access: 'viewer',
+    tag: 'Drills',
+    summary: 'Fault injection settings, one per task',
+    responses: { 200: { description: 'Every task.', schema: faultSettingsSchema } },
+  },
+  {
+    method: 'PUT',
+    path: '/api/faults',
+    access: 'operator',
+    tag: 'Drills',
+    summary: 'Change fault injection for the tasks named',
+    body: setFaultSettingsInputSchema,
+    responses: {
+      200: { description: 'Every task after the change.', schema: faultSettingsSchema },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/audit',
+    access: 'viewer',
+    tag: 'Audit',
+    summary: 'Operator actions and sign-ins, newest first',
+    query: auditQuerySchema,
+    responses: { 200: { description: 'A page of the audit trail.', schema: auditPageSchema } },
+  },
+  {
+    method: 'GET',
+    path: '/api/events/stream',
+    access: 'viewer',
+    tag: 'Live',
+    summary: 'Live changes (Server-Sent Events)',
+    description:
+      'A `ready` event, then `changes` events whose data is a JSON array of `{ sagaId, types, position }`: what changed, never the data. Comments every 15 s keep the stream open.',
+    responses: { 200: { description: 'An event stream.', mediaType: 'text/event-stream' } },
+  },
+];
+
+/** `GET /api/sagas/{sagaId}`: how tests and messages name one operation. */
+export const routeKey = (r: { method: string; path: string }) => `${r.method} ${r.path}`;

@@ -1,0 +1,226 @@
+import { z } from 'zod';
+import type { AuditView } from '@/db/queries/audit';
+import type { InterventionQueue } from '@/db/queries/interventions';
+import type { SagaDetail, SagaPage, SagaView } from '@/db/queries/sagas';
+import type { Stats } from '@/db/queries/stats';
+import type { CatalogItem, InventoryItem } from '@/db/queries/stock';
+import type { Principal } from '@/lib/auth/principal';
+import type { OperatorActionResult } from '@/lib/commands/operator-action';
+import type { StockLevel } from '@/lib/commands/set-on-hand';
+import { faultSettingSchema } from '@/lib/domain/fault-injection';
+import { FAILURE_KINDS } from '@/db/queries/signal-events';
+import { COMPENSATION_TASKS, SAGA_STATES, TASKS } from '@/lib/saga/model';
+
+/**
+ * The API's response bodies as zod schemas: the OpenAPI document (lib/api/openapi.ts) is
+ * generated from them, and `app/api/openapi.int.test.ts` checks every route's real answers
+ * against that document. Each schema is tied to the TypeScript type the handler returns by
+ * `sameShape` below, so changing a row shape without changing its schema fails `tsc`.
+ */
+
+const isoTime = z.iso.datetime({ offset: true });
+const count = z.number().int().min(0);
+
+export const errorSchema = z
+  .object({
+    error: z.string(),
+    issues: z
+      .array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() }))
+      .optional(),
+  })
+  .meta({ id: 'Error', description: 'A refusal: what was wrong, and per field where it applies.' });
+
+export const internalErrorSchema = z
+  .object({ error: z.literal('internal error'), requestId: z.string() })
+  .meta({ id: 'InternalError', description: 'A bug: the same requestId is in the server log.' });
+
+export const sagaStateSchema = z.enum(SAGA_STATES).meta({ id: 'SagaState' });
+
+export const sagaSchema = z
+  .object({
+    sagaId: z.uuid(),
+    orderId: z.string(),
+    /** Masked for viewers (`PAT-****01`). */
+    patientId: z.string(),
+    state: sagaStateSchema,
+    needsIntervention: z.boolean(),
+    interventionReason: z.string().nullable(),
+    startedAt: isoTime,
+    completedAt: isoTime.nullable(),
+    durationSeconds: z.number().min(0).nullable(),
+    currentTask: z.string().nullable(),
+    failedStep: z.string().nullable(),
+    failureReason: z.string().nullable(),
+    compensationsDone: z.array(z.string()),
+    attempts: count,
+    lastError: z.string().nullable(),
+    updatedAt: isoTime,
+  })
+  .meta({ id: 'Saga' });
+
+export const sagaEventSchema = z
+  .object({
+    position: z.number().int().min(1),
+    streamId: z.string(),
+    version: z.number().int().min(1),
+    type: z.string(),
+    payload: z.unknown(),
+    metadata: z.unknown(),
+    recordedAt: isoTime,
+  })
+  .meta({ id: 'SagaEvent' });
+
+export const sagaDetailSchema = sagaSchema
+  .extend({ events: z.array(sagaEventSchema) })
+  .meta({
+    id: 'SagaDetail',
+    description: 'A saga with its timeline: saga and order streams, in order.',
+  });
+
+export const sagaPageSchema = z
+  .object({ items: z.array(sagaSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'SagaPage' });
+
+export const interventionQueueSchema = z
+  .object({
+    items: z.array(sagaSchema.extend({ interventionSince: isoTime.nullable() })),
+    total: count,
+  })
+  .meta({ id: 'InterventionQueue' });
+
+export const operatorActionResultSchema = z
+  .object({ sagaId: z.uuid(), state: sagaStateSchema, needsIntervention: z.boolean() })
+  .meta({ id: 'OperatorActionResult' });
+
+export const orderCreatedSchema = z
+  .object({ orderId: z.string(), sagaId: z.uuid(), state: sagaStateSchema })
+  .meta({ id: 'OrderCreated' });
+
+const nullableRatio = z.number().min(0).max(1).nullable();
+const nullableSeconds = z.number().min(0).nullable();
+
+export const statsSchema = z
+  .object({
+    window: z.enum(['1h', '24h', '7d', 'all']),
+    since: isoTime.nullable(),
+    total: count,
+    inFlight: count,
+    needsIntervention: count,
+    successRate: nullableRatio,
+    avgDurationSeconds: nullableSeconds,
+    p50DurationSeconds: nullableSeconds,
+    p95DurationSeconds: nullableSeconds,
+    compensationFrequency: nullableRatio,
+    countsByState: z.object(
+      Object.fromEntries(SAGA_STATES.map((state) => [state, count])) as Record<
+        (typeof SAGA_STATES)[number],
+        typeof count
+      >,
+    ),
+    compensationsByTask: z.array(z.object({ task: z.enum(COMPENSATION_TASKS), count })),
+    failuresByTask: z.array(
+      z.object({
+        task: z.enum(TASKS),
+        ...(Object.fromEntries(FAILURE_KINDS.map((k) => [k, count])) as Record<
+          (typeof FAILURE_KINDS)[number],
+          typeof count
+        >),
+      }),
+    ),
+    bucketSeconds: z.number().int().min(1),
+    series: z.array(
+      z.object({
+        start: isoTime,
+        started: count,
+        completed: count,
+        cancelled: count,
+        compensations: count,
+        p50DurationSeconds: nullableSeconds,
+        p95DurationSeconds: nullableSeconds,
+      }),
+    ),
+  })
+  .meta({ id: 'Stats' });
+
+export const catalogItemSchema = z
+  .object({
+    sku: z.string(),
+    name: z.string(),
+    requiresPrescription: z.boolean(),
+    maxQuantityPerOrder: z.number().int().min(1),
+  })
+  .meta({ id: 'CatalogItem' });
+
+export const inventoryItemSchema = z
+  .object({
+    sku: z.string(),
+    name: z.string(),
+    onHand: count,
+    reserved: count,
+    available: z.number().int(),
+  })
+  .meta({ id: 'InventoryItem' });
+
+export const stockLevelSchema = z
+  .object({ sku: z.string(), onHand: count, reserved: count, available: z.number().int() })
+  .meta({ id: 'StockLevel' });
+
+export const faultSettingsSchema = z
+  .object({ items: z.array(faultSettingSchema) })
+  .meta({ id: 'FaultSettings' });
+
+export const auditEntrySchema = z
+  .object({
+    id: z.number().int().min(1),
+    at: isoTime,
+    actor: z.string(),
+    role: z.string(),
+    action: z.string(),
+    target: z.string().nullable(),
+    reason: z.string().nullable(),
+    before: z.unknown(),
+    after: z.unknown(),
+    requestId: z.string().nullable(),
+  })
+  .meta({ id: 'AuditEntry' });
+
+export const auditPageSchema = z
+  .object({ items: z.array(auditEntrySchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'AuditPage' });
+
+export const principalSchema = z
+  .object({
+    role: z.enum(['viewer', 'operator']),
+    actor: z.string(),
+    via: z.enum(['session', 'token']),
+  })
+  .meta({ id: 'Principal', description: 'Who is signed in, and how.' });
+
+export const healthSchema = z.object({ ok: z.literal(true) }).meta({ id: 'Health' });
+export const unhealthySchema = z
+  .object({ ok: z.literal(false), error: z.string() })
+  .meta({ id: 'Unhealthy' });
+
+export const listOf = <T extends z.ZodType>(item: T, id: string) =>
+  z.object({ items: z.array(item) }).meta({ id });
+
+export const catalogSchema = listOf(catalogItemSchema, 'Catalog');
+export const inventorySchema = listOf(inventoryItemSchema, 'Inventory');
+
+/*
+ * Compile-time ties between each schema and the type its handler returns: both directions must
+ * be assignable, so a field added, dropped or retyped on one side only fails `npm run typecheck`.
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+function sameShape<S extends z.ZodType, T>(_: Same<z.output<S>, T>): void {}
+sameShape<typeof sagaSchema, SagaView>(true);
+sameShape<typeof sagaDetailSchema, SagaDetail>(true);
+sameShape<typeof sagaPageSchema, SagaPage>(true);
+sameShape<typeof interventionQueueSchema, InterventionQueue>(true);
+sameShape<typeof operatorActionResultSchema, OperatorActionResult>(true);
+sameShape<typeof statsSchema, Stats>(true);
+sameShape<typeof catalogItemSchema, CatalogItem>(true);
+sameShape<typeof inventoryItemSchema, InventoryItem>(true);
+sameShape<typeof stockLevelSchema, StockLevel>(true);
+sameShape<typeof auditEntrySchema, AuditView>(true);
+sameShape<typeof principalSchema, Principal>(true);
