@@ -128,6 +128,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   sagaId: randomUUID(),
   orderId: 'ORD-no-such-order',
   sku: 'AMOX-500',
+  task: 'cancel-order',
 };
 
 describe('the OpenAPI document', () => {
@@ -307,6 +308,35 @@ describe('every route answers as documented', () => {
       404,
     );
     assert.equal((await call('POST', cancel, { sagaId: flagged }, { body: reason })).status, 202);
+  });
+
+  test('controls: pause and resume a task', async () => {
+    const reason = { reason: 'checked by the OpenAPI test' };
+    const pause = '/api/tasks/{task}/pause';
+    const resume = '/api/tasks/{task}/resume';
+    assert.equal(
+      (await call('POST', pause, { task: 'cancel-order' }, { body: reason })).status,
+      200,
+    );
+    assert.equal(
+      (await call('POST', pause, { task: 'no-such-task' }, { body: reason })).status,
+      404,
+    );
+    assert.equal((await call('POST', pause, { task: 'cancel-order' }, { body: {} })).status, 400);
+    const pauses = await call('GET', '/api/pauses');
+    assert.deepEqual(
+      pauses.body.items.map((p: { task: string }) => p.task),
+      ['cancel-order'],
+    );
+    assert.equal((await call('GET', '/api/tasks')).status, 200);
+    assert.equal(
+      (await call('POST', resume, { task: 'cancel-order' }, { body: reason })).status,
+      200,
+    );
+    assert.equal(
+      (await call('POST', resume, { task: 'no-such-task' }, { body: reason })).status,
+      404,
+    );
   });
 
   test('stats, stock, drills, audit', async () => {

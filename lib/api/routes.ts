@@ -16,12 +16,15 @@ import {
   inventorySchema,
   operatorActionResultSchema,
   orderCreatedSchema,
+  pausesSchema,
   principalSchema,
   sagaDetailSchema,
   sagaPageSchema,
   sagaSchema,
   statsSchema,
   stockLevelSchema,
+  taskControlsSchema,
+  taskPauseResultSchema,
   unhealthySchema,
 } from './schemas';
 
@@ -74,6 +77,7 @@ export const API_TAGS = {
   Sagas: 'Watching sagas, and the operator actions on them.',
   Stats: 'The figures of the overview page.',
   Stock: 'The catalog and stock levels.',
+  Controls: 'Pausing and resuming a task during an incident.',
   Drills: 'Fault injection per task, for drills.',
   Audit: 'Who did what: operator actions and sign-ins.',
   Live: 'Live updates for open dashboards.',
@@ -82,6 +86,7 @@ export const API_TAGS = {
 } as const;
 
 const sagaId = z.object({ sagaId: z.uuid().describe('The saga id (a UUID).') });
+const taskParam = z.object({ task: z.string().describe('A step or compensation task name.') });
 const notFound = (what: string): ResponseSpec => ({ description: `No such ${what}.` });
 const conflict = (when: string): ResponseSpec => ({ description: when });
 
@@ -319,6 +324,38 @@ export const API_ROUTES: readonly RouteSpec[] = [
       200: { description: 'Every task after the change.', schema: faultSettingsSchema },
     },
   },
+  {
+    method: 'GET',
+    path: '/api/pauses',
+    access: 'viewer',
+    tag: 'Controls',
+    summary: 'The paused tasks, oldest pause first',
+    responses: { 200: { description: 'Every pause.', schema: pausesSchema } },
+  },
+  {
+    method: 'GET',
+    path: '/api/tasks',
+    access: 'viewer',
+    tag: 'Controls',
+    summary: 'Every task with its pause and the sagas waiting at it',
+    responses: { 200: { description: 'Every task.', schema: taskControlsSchema } },
+  },
+  ...(['pause', 'resume'] as const).map((action): RouteSpec => ({
+    method: 'POST',
+    path: `/api/tasks/{task}/${action}`,
+    access: 'operator',
+    tag: 'Controls',
+    summary:
+      action === 'pause'
+        ? 'Pause a task: sagas reaching it wait there, using no attempt'
+        : 'Resume a task: the sagas held at it are released at RXSAGA_RESUME_RATE',
+    params: taskParam,
+    body: operatorActionSchema,
+    responses: {
+      200: { description: `The task, ${action}d.`, schema: taskPauseResultSchema },
+      404: notFound('task'),
+    },
+  })),
   {
     method: 'GET',
     path: '/api/audit',

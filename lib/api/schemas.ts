@@ -4,9 +4,11 @@ import type { InterventionQueue } from '@/db/queries/interventions';
 import type { SagaDetail, SagaPage, SagaView } from '@/db/queries/sagas';
 import type { Stats } from '@/db/queries/stats';
 import type { CatalogItem, InventoryItem } from '@/db/queries/stock';
+import type { PauseView, TaskControlView } from '@/db/queries/task-controls';
 import type { Principal } from '@/lib/auth/principal';
 import type { OperatorActionResult } from '@/lib/commands/operator-action';
 import type { StockLevel } from '@/lib/commands/set-on-hand';
+import type { TaskPauseResult } from '@/lib/commands/task-pause';
 import { faultSettingSchema } from '@/lib/domain/fault-injection';
 import { FAILURE_KINDS } from '@/db/queries/signal-events';
 import { COMPENSATION_TASKS, SAGA_STATES, TASKS } from '@/lib/saga/model';
@@ -55,6 +57,8 @@ export const sagaSchema = z
     attempts: count,
     lastError: z.string().nullable(),
     updatedAt: isoTime,
+    /** Since when the saga waits at its current task because that task is paused. */
+    pausedAt: isoTime.nullable(),
   })
   .meta({ id: 'Saga' });
 
@@ -70,12 +74,10 @@ export const sagaEventSchema = z
   })
   .meta({ id: 'SagaEvent' });
 
-export const sagaDetailSchema = sagaSchema
-  .extend({ events: z.array(sagaEventSchema) })
-  .meta({
-    id: 'SagaDetail',
-    description: 'A saga with its timeline: saga and order streams, in order.',
-  });
+export const sagaDetailSchema = sagaSchema.extend({ events: z.array(sagaEventSchema) }).meta({
+  id: 'SagaDetail',
+  description: 'A saga with its timeline: saga and order streams, in order.',
+});
 
 export const sagaPageSchema = z
   .object({ items: z.array(sagaSchema), nextCursor: z.string().nullable() })
@@ -196,6 +198,18 @@ export const principalSchema = z
   })
   .meta({ id: 'Principal', description: 'Who is signed in, and how.' });
 
+export const pauseSchema = z
+  .object({ task: z.enum(TASKS), reason: z.string(), pausedBy: z.string(), pausedAt: isoTime })
+  .meta({ id: 'Pause' });
+
+export const taskControlSchema = z
+  .object({ task: z.enum(TASKS), pause: pauseSchema.nullable(), waiting: count })
+  .meta({ id: 'TaskControl', description: 'A task, its pause, and the sagas held at it.' });
+
+export const taskPauseResultSchema = z
+  .object({ task: z.enum(TASKS), paused: z.boolean() })
+  .meta({ id: 'TaskPauseResult' });
+
 export const healthSchema = z.object({ ok: z.literal(true) }).meta({ id: 'Health' });
 export const unhealthySchema = z
   .object({ ok: z.literal(false), error: z.string() })
@@ -206,6 +220,8 @@ export const listOf = <T extends z.ZodType>(item: T, id: string) =>
 
 export const catalogSchema = listOf(catalogItemSchema, 'Catalog');
 export const inventorySchema = listOf(inventoryItemSchema, 'Inventory');
+export const pausesSchema = listOf(pauseSchema, 'Pauses');
+export const taskControlsSchema = listOf(taskControlSchema, 'TaskControls');
 
 /*
  * Compile-time ties between each schema and the type its handler returns: both directions must
@@ -224,3 +240,6 @@ sameShape<typeof inventoryItemSchema, InventoryItem>(true);
 sameShape<typeof stockLevelSchema, StockLevel>(true);
 sameShape<typeof auditEntrySchema, AuditView>(true);
 sameShape<typeof principalSchema, Principal>(true);
+sameShape<typeof pauseSchema, PauseView>(true);
+sameShape<typeof taskControlSchema, TaskControlView>(true);
+sameShape<typeof taskPauseResultSchema, TaskPauseResult>(true);
