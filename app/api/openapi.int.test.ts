@@ -386,6 +386,7 @@ describe('every route answers as documented', () => {
       400,
     );
 
+    assert.equal((await call('GET', '/api/alerts')).status, 200);
     assert.equal((await call('GET', '/api/audit')).status, 200);
     assert.equal((await call('GET', '/api/audit', {}, { query: '?limit=0' })).status, 400);
   });

@@ -8,6 +8,7 @@ import { setFaultSettingsInputSchema } from '@/lib/commands/set-fault-settings';
 import { setOnHandInputSchema } from '@/lib/commands/set-on-hand';
 import { signInInputSchema } from '@/lib/commands/sign-in';
 import {
+  alertsSchema,
   auditPageSchema,
   catalogSchema,
   faultSettingsSchema,
@@ -79,6 +80,7 @@ export const API_TAGS = {
   Stock: 'The catalog and stock levels.',
   Controls: 'Pausing and resuming a task during an incident.',
   Drills: 'Fault injection per task, for drills.',
+  Alerts: 'Alerts the product raises about itself.',
   Audit: 'Who did what: operator actions and sign-ins.',
   Live: 'Live updates for open dashboards.',
   Session: 'Signing in and out of the dashboard.',
@@ -356,6 +358,14 @@ export const API_ROUTES: readonly RouteSpec[] = [
       404: notFound('task'),
     },
   })),
+  {
+    method: 'GET',
+    path: '/api/alerts',
+    access: 'viewer',
+    tag: 'Alerts',
+    summary: 'Firing alerts (newest first), then the recent history',
+    responses: { 200: { description: 'The alerts.', schema: alertsSchema } },
+  },
   {
     method: 'GET',
     path: '/api/audit',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AlertView } from '@/db/alerts';
 import type { AuditView } from '@/db/queries/audit';
 import type { InterventionQueue } from '@/db/queries/interventions';
 import type { SagaDetail, SagaPage, SagaView } from '@/db/queries/sagas';
@@ -9,6 +10,7 @@ import type { Principal } from '@/lib/auth/principal';
 import type { OperatorActionResult } from '@/lib/commands/operator-action';
 import type { StockLevel } from '@/lib/commands/set-on-hand';
 import type { TaskPauseResult } from '@/lib/commands/task-pause';
+import { ALERT_RULES } from '@/lib/alerts/rules';
 import { faultSettingSchema } from '@/lib/domain/fault-injection';
 import { FAILURE_KINDS } from '@/db/queries/signal-events';
 import { COMPENSATION_TASKS, SAGA_STATES, TASKS } from '@/lib/saga/model';
@@ -210,6 +212,17 @@ export const taskPauseResultSchema = z
   .object({ task: z.enum(TASKS), paused: z.boolean() })
   .meta({ id: 'TaskPauseResult' });
 
+export const alertSchema = z
+  .object({
+    alertId: z.string(),
+    rule: z.string().describe(`One of ${ALERT_RULES.join(', ')}.`),
+    status: z.enum(['firing', 'resolved']),
+    summary: z.string(),
+    startedAt: isoTime,
+    resolvedAt: isoTime.nullable(),
+  })
+  .meta({ id: 'Alert' });
+
 export const healthSchema = z.object({ ok: z.literal(true) }).meta({ id: 'Health' });
 export const unhealthySchema = z
   .object({ ok: z.literal(false), error: z.string() })
@@ -220,6 +233,7 @@ export const listOf = <T extends z.ZodType>(item: T, id: string) =>
 
 export const catalogSchema = listOf(catalogItemSchema, 'Catalog');
 export const inventorySchema = listOf(inventoryItemSchema, 'Inventory');
+export const alertsSchema = listOf(alertSchema, 'Alerts');
 export const pausesSchema = listOf(pauseSchema, 'Pauses');
 export const taskControlsSchema = listOf(taskControlSchema, 'TaskControls');
 
@@ -243,3 +257,4 @@ sameShape<typeof principalSchema, Principal>(true);
 sameShape<typeof pauseSchema, PauseView>(true);
 sameShape<typeof taskControlSchema, TaskControlView>(true);
 sameShape<typeof taskPauseResultSchema, TaskPauseResult>(true);
+sameShape<typeof alertSchema, Omit<AlertView, 'severity'>>(true);
