@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { insertBulkOperation } from '@/db/bulk-operations';
 import { buildOpenApiDocument } from '@/lib/api/openapi';
 import { API_ROUTES, routeKey, type RouteSpec } from '@/lib/api/routes';
 import { useApiServer, type ApiResponse, type RequestOptions } from '@/test/api-server';
@@ -129,6 +130,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   orderId: 'ORD-no-such-order',
   sku: 'AMOX-500',
   task: 'cancel-order',
+  operationId: randomUUID(),
 };
 
 describe('the OpenAPI document', () => {
@@ -207,6 +209,8 @@ describe('the OpenAPI document', () => {
 
 describe('every route answers as documented', () => {
   let flagged = '';
+  /** Another flagged saga, for the bulk operations. */
+  let flaggedForBulk = '';
   let completed = { orderId: '', sagaId: '' };
 
   test('system and session routes', async () => {
@@ -249,11 +253,15 @@ describe('every route answers as documented', () => {
 
     const stuck = await post(withPostalCode('00504', { orderId: 'ORD-openapi-stuck' }));
     flagged = stuck.body.sagaId;
-    await waitFor(
-      async () => (await api.request(`/api/sagas/${flagged}`)).body.needsIntervention === true,
-      30_000,
-      'the 00504 saga to be flagged',
-    );
+    const stuckToo = await post(withPostalCode('00504', { orderId: 'ORD-openapi-stuck-2' }));
+    flaggedForBulk = stuckToo.body.sagaId;
+    for (const sagaId of [flagged, flaggedForBulk]) {
+      await waitFor(
+        async () => (await api.request(`/api/sagas/${sagaId}`)).body.needsIntervention === true,
+        30_000,
+        'the 00504 sagas to be flagged',
+      );
+    }
     await waitFor(
       async () => (await api.request(`/api/sagas/${completed.sagaId}`)).body.state === 'COMPLETED',
       30_000,
@@ -308,6 +316,44 @@ describe('every route answers as documented', () => {
       404,
     );
     assert.equal((await call('POST', cancel, { sagaId: flagged }, { body: reason })).status, 202);
+  });
+
+  test('incidents: failure groups and bulk operations', async () => {
+    const groups = await call('GET', '/api/failure-groups');
+    assert.equal(groups.status, 200);
+    assert.ok(groups.body.items.length > 0, 'the flagged 00504 saga forms a group');
+
+    const bulk = (body: unknown) => call('POST', '/api/bulk-operations', {}, { body });
+    const filter = { sagaIds: [flaggedForBulk] };
+    const dryRun = await bulk({ action: 'retry', filter, reason: 'how many?', dryRun: true });
+    assert.equal(dryRun.status, 200);
+    assert.equal((await bulk({ action: 'retry', filter: {}, reason: 'all of them' })).status, 400);
+    const started = await bulk({ action: 'retry', filter, reason: 'checked by the OpenAPI test' });
+    assert.equal(started.status, 202);
+
+    const one = '/api/bulk-operations/{operationId}';
+    const { operationId } = started.body;
+    assert.equal((await call('GET', one, { operationId })).status, 200);
+    assert.equal((await call('GET', one, { operationId: randomUUID() })).status, 404);
+    assert.equal((await call('GET', '/api/bulk-operations')).status, 200);
+    const page = '?limit=0';
+    assert.equal((await call('GET', '/api/bulk-operations', {}, { query: page })).status, 400);
+
+    // A running operation whose job no worker has taken yet, as another web instance left it.
+    const running = await api.db.transaction((tx) =>
+      insertBulkOperation(
+        tx,
+        { action: 'cancel', reason: 'to be stopped', filter },
+        { actor: 'openapi-test', role: 'operator', requestId: null },
+        [flaggedForBulk],
+      ),
+    );
+    const stop = '/api/bulk-operations/{operationId}/cancel';
+    const body = { reason: 'wrong filter' };
+    assert.equal((await call('POST', stop, { operationId: running }, { body })).status, 200);
+    assert.equal((await call('POST', stop, { operationId: running }, { body })).status, 409);
+    const unknown = { operationId: randomUUID() };
+    assert.equal((await call('POST', stop, unknown, { body })).status, 404);
   });
 
   test('controls: pause and resume a task', async () => {

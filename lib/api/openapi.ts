@@ -56,6 +56,7 @@ const STANDARD_RESPONSES = {
   401: 'No valid credentials: sign in, or send `Authorization: Bearer <token>`.',
   403: 'Signed in, but the role does not allow this.',
   413: 'The body is larger than 256 KiB.',
+  503: 'The database is out of resources (a full disk): retry after `Retry-After` seconds.',
 } as const;
 
 /** The wrapper's own answers (lib/http/api-route.ts), by access and by what the route reads. */
@@ -65,6 +66,7 @@ export function standardStatuses(route: RouteSpec): (keyof typeof STANDARD_RESPO
   if (route.access !== 'public') statuses.push(401);
   if (route.access === 'operator' || route.access === 'admin') statuses.push(403);
   if (route.body) statuses.push(413);
+  statuses.push(503);
   return statuses;
 }
 
@@ -162,7 +164,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = API_ROUTES) 
       ...(route.body
         ? {
             requestBody: {
-              required: true,
+              required: !route.bodyOptional,
               content: { 'application/json': { schema: input.convert(route.body) } },
             },
           }

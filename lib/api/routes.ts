@@ -3,12 +3,22 @@ import { auditQuerySchema } from '@/db/queries/audit';
 import { sagaListQuerySchema } from '@/db/queries/sagas';
 import { statsQuerySchema } from '@/db/queries/stats';
 import { operatorActionSchema } from '@/lib/commands/operator-action';
+import { cancelInputSchema } from '@/lib/commands/bulk-operation';
 import { createOrderInputSchema } from '@/lib/commands/order-input';
 import { setFaultSettingsInputSchema } from '@/lib/commands/set-fault-settings';
 import { setOnHandInputSchema } from '@/lib/commands/set-on-hand';
 import { signInInputSchema } from '@/lib/commands/sign-in';
 import {
+  bulkHistoryQuerySchema,
+  bulkOperationInputSchema,
+} from '@/lib/incidents/bulk-operation-input';
+import {
   alertsSchema,
+  bulkDryRunSchema,
+  bulkOperationPageSchema,
+  bulkOperationSchema,
+  bulkStartedSchema,
+  failureGroupsSchema,
   auditPageSchema,
   catalogSchema,
   faultSettingsSchema,
@@ -63,6 +73,8 @@ export interface RouteSpec {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /** The body may be left out altogether. */
+  bodyOptional?: boolean;
   /** Request headers the route reads, other than Authorization. */
   headers?: z.ZodObject;
   /**
@@ -79,6 +91,7 @@ export const API_TAGS = {
   Stats: 'The figures of the overview page.',
   Stock: 'The catalog and stock levels.',
   Controls: 'Pausing and resuming a task during an incident.',
+  Incidents: 'Failure groups and bulk retry or cancel of many sagas.',
   Drills: 'Fault injection per task, for drills.',
   Alerts: 'Alerts the product raises about itself.',
   Audit: 'Who did what: operator actions and sign-ins.',
@@ -88,8 +101,12 @@ export const API_TAGS = {
 } as const;
 
 const sagaId = z.object({ sagaId: z.uuid().describe('The saga id (a UUID).') });
+const operationId = z.object({ operationId: z.string().describe('The operation id (a UUID).') });
 const taskParam = z.object({ task: z.string().describe('A step or compensation task name.') });
 const notFound = (what: string): ResponseSpec => ({ description: `No such ${what}.` });
+const archived: ResponseSpec = {
+  description: 'The saga is archived: `archived` says where (`npm run restore` brings it back).',
+};
 const conflict = (when: string): ResponseSpec => ({ description: when });
 
 export const API_ROUTES: readonly RouteSpec[] = [
@@ -198,7 +215,11 @@ export const API_ROUTES: readonly RouteSpec[] = [
     tag: 'Sagas',
     summary: 'The saga of an order',
     params: z.object({ orderId: z.string().describe('The order id.') }),
-    responses: { 200: { description: 'The saga.', schema: sagaSchema }, 404: notFound('order') },
+    responses: {
+      200: { description: 'The saga.', schema: sagaSchema },
+      404: notFound('order'),
+      410: archived,
+    },
   },
   {
     method: 'GET',
@@ -221,6 +242,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
     responses: {
       200: { description: 'The saga and its events.', schema: sagaDetailSchema },
       404: notFound('saga'),
+      410: archived,
     },
   },
   {
@@ -358,6 +380,66 @@ export const API_ROUTES: readonly RouteSpec[] = [
       404: notFound('task'),
     },
   })),
+  {
+    method: 'GET',
+    path: '/api/failure-groups',
+    access: 'viewer',
+    tag: 'Incidents',
+    summary: 'Sagas needing intervention, grouped by task and normalised error',
+    responses: { 200: { description: 'The groups, largest first.', schema: failureGroupsSchema } },
+  },
+  {
+    method: 'GET',
+    path: '/api/bulk-operations',
+    access: 'viewer',
+    tag: 'Incidents',
+    summary: 'Bulk operations, newest first',
+    query: bulkHistoryQuerySchema,
+    responses: { 200: { description: 'A page of the history.', schema: bulkOperationPageSchema } },
+  },
+  {
+    method: 'POST',
+    path: '/api/bulk-operations',
+    access: 'operator',
+    tag: 'Incidents',
+    summary: 'Retry or cancel every saga a filter matches (or count them: dryRun)',
+    description:
+      'The set of sagas is fixed when the operation is created; sagas that match later are not touched. Each saga gets the same event as a single retry or cancel, with the operation id in its metadata.',
+    body: bulkOperationInputSchema,
+    responses: {
+      200: { description: 'A dry run: what matches; nothing changed.', schema: bulkDryRunSchema },
+      202: { description: 'Started: it runs in the background.', schema: bulkStartedSchema },
+      422: { description: 'The filter matches more sagas than one operation may touch.' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/bulk-operations/{operationId}',
+    access: 'viewer',
+    tag: 'Incidents',
+    summary: 'One bulk operation and its progress',
+    params: operationId,
+    responses: {
+      200: { description: 'The operation.', schema: bulkOperationSchema },
+      404: notFound('operation'),
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/bulk-operations/{operationId}/cancel',
+    access: 'operator',
+    tag: 'Incidents',
+    summary: 'Stop a running bulk operation',
+    description: 'The body (`{ reason? }`) is optional. The batch in flight finishes.',
+    params: operationId,
+    body: cancelInputSchema,
+    bodyOptional: true,
+    responses: {
+      200: { description: 'Stopped.', schema: bulkOperationSchema },
+      404: notFound('operation'),
+      409: conflict('The operation has already ended.'),
+    },
+  },
   {
     method: 'GET',
     path: '/api/alerts',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AlertView } from '@/db/alerts';
+import type { BulkOperationPage, BulkOperationView } from '@/db/bulk-operations';
 import type { AuditView } from '@/db/queries/audit';
 import type { InterventionQueue } from '@/db/queries/interventions';
 import type { SagaDetail, SagaPage, SagaView } from '@/db/queries/sagas';
@@ -10,7 +11,11 @@ import type { Principal } from '@/lib/auth/principal';
 import type { OperatorActionResult } from '@/lib/commands/operator-action';
 import type { StockLevel } from '@/lib/commands/set-on-hand';
 import type { TaskPauseResult } from '@/lib/commands/task-pause';
+import { BULK_STATUSES } from '@/db/schema';
 import { ALERT_RULES } from '@/lib/alerts/rules';
+import type { BulkOperationAnswer } from '@/lib/commands/bulk-operation';
+import { bulkFilterSchema } from '@/lib/incidents/bulk-operation-input';
+import type { FailureGroup } from '@/lib/incidents/failure-groups';
 import { faultSettingSchema } from '@/lib/domain/fault-injection';
 import { FAILURE_KINDS } from '@/db/queries/signal-events';
 import { COMPENSATION_TASKS, SAGA_STATES, TASKS } from '@/lib/saga/model';
@@ -30,6 +35,18 @@ export const errorSchema = z
     error: z.string(),
     issues: z
       .array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() }))
+      .optional(),
+    /** 410 only: where an archived saga went (`npm run restore` brings it back). */
+    archived: z
+      .object({
+        sagaId: z.string(),
+        orderId: z.string(),
+        state: z.string(),
+        startedAt: isoTime,
+        completedAt: isoTime,
+        archiveFile: z.string(),
+        archivedAt: isoTime,
+      })
       .optional(),
   })
   .meta({ id: 'Error', description: 'A refusal: what was wrong, and per field where it applies.' });
@@ -223,6 +240,48 @@ export const alertSchema = z
   })
   .meta({ id: 'Alert' });
 
+export const failureGroupSchema = z
+  .object({
+    groupId: z.string(),
+    task: z.string().nullable(),
+    kind: z.enum(['retries-exhausted', 'stalled', 'failed', 'other']),
+    error: z.string().describe('The normalised error every saga of the group shares.'),
+    count: count,
+    firstSeenAt: isoTime.nullable(),
+    lastSeenAt: isoTime.nullable(),
+    sample: z.object({ sagaId: z.uuid(), orderId: z.string(), reason: z.string().nullable() }),
+  })
+  .meta({ id: 'FailureGroup' });
+
+export const bulkOperationSchema = z
+  .object({
+    operationId: z.uuid(),
+    action: z.enum(['retry', 'cancel']),
+    reason: z.string(),
+    actor: z.string(),
+    filter: bulkFilterSchema,
+    status: z.enum(BULK_STATUSES),
+    total: count,
+    succeeded: count,
+    skipped: count,
+    failed: count,
+    createdAt: isoTime,
+    finishedAt: isoTime.nullable(),
+  })
+  .meta({ id: 'BulkOperation' });
+
+export const bulkOperationPageSchema = z
+  .object({ items: z.array(bulkOperationSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'BulkOperationPage' });
+
+export const bulkDryRunSchema = z
+  .object({ matched: count, sample: z.array(z.uuid()) })
+  .meta({ id: 'BulkDryRun', description: 'What the filter matches now; nothing changed.' });
+
+export const bulkStartedSchema = z
+  .object({ operationId: z.uuid(), matched: count })
+  .meta({ id: 'BulkStarted' });
+
 export const healthSchema = z.object({ ok: z.literal(true) }).meta({ id: 'Health' });
 export const unhealthySchema = z
   .object({ ok: z.literal(false), error: z.string() })
@@ -233,6 +292,7 @@ export const listOf = <T extends z.ZodType>(item: T, id: string) =>
 
 export const catalogSchema = listOf(catalogItemSchema, 'Catalog');
 export const inventorySchema = listOf(inventoryItemSchema, 'Inventory');
+export const failureGroupsSchema = listOf(failureGroupSchema, 'FailureGroups');
 export const alertsSchema = listOf(alertSchema, 'Alerts');
 export const pausesSchema = listOf(pauseSchema, 'Pauses');
 export const taskControlsSchema = listOf(taskControlSchema, 'TaskControls');
@@ -258,3 +318,13 @@ sameShape<typeof pauseSchema, PauseView>(true);
 sameShape<typeof taskControlSchema, TaskControlView>(true);
 sameShape<typeof taskPauseResultSchema, TaskPauseResult>(true);
 sameShape<typeof alertSchema, Omit<AlertView, 'severity'>>(true);
+sameShape<typeof failureGroupSchema, FailureGroup>(true);
+sameShape<typeof bulkOperationSchema, BulkOperationView>(true);
+sameShape<typeof bulkOperationPageSchema, BulkOperationPage>(true);
+sameShape<typeof bulkDryRunSchema, Omit<Extract<BulkOperationAnswer, { dryRun: true }>, 'dryRun'>>(
+  true,
+);
+sameShape<
+  typeof bulkStartedSchema,
+  Omit<Extract<BulkOperationAnswer, { dryRun: false }>, 'dryRun'>
+>(true);

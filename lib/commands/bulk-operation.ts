@@ -67,7 +67,7 @@ export async function startBulkOperation(
   });
 }
 
-const cancelInputSchema = z.strictObject({ reason: z.string().trim().max(2000).optional() });
+export const cancelInputSchema = z.strictObject({ reason: z.string().trim().max(2000).optional() });
 
 /** Stops a running operation: the batch in flight finishes, no saga is touched after it. */
 export async function cancelBulkOperation(

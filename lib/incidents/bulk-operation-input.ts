@@ -43,3 +43,9 @@ export const bulkOperationInputSchema = z.strictObject({
   dryRun: z.boolean().optional(),
 });
 export type BulkOperationInput = z.infer<typeof bulkOperationInputSchema>;
+
+/** GET /api/bulk-operations: the history's page. */
+export const bulkHistoryQuerySchema = z.object({
+  cursor: z.string().max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});

@@ -1,20 +1,15 @@
-import { z } from 'zod';
 import { listBulkOperations } from '@/db/bulk-operations';
 import { getDb } from '@/db/client';
 import { auditActorOf } from '@/lib/auth/principal';
 import { startBulkOperation } from '@/lib/commands/bulk-operation';
+import { bulkHistoryQuerySchema } from '@/lib/incidents/bulk-operation-input';
 import { operatorRoute, parseQuery, viewerRoute } from '@/lib/http/api-route';
 import { readJsonBody } from '@/lib/http/body';
 import { json } from '@/lib/http/responses';
 
-const historyQuerySchema = z.object({
-  cursor: z.string().max(500).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
-
 /** The history, newest first: `{ items, nextCursor }`. */
 export const GET = viewerRoute(async ({ request }) =>
-  json(await listBulkOperations(getDb(), parseQuery(request, historyQuerySchema))),
+  json(await listBulkOperations(getDb(), parseQuery(request, bulkHistoryQuerySchema))),
 );
 
 /**
