@@ -104,6 +104,18 @@ export async function startWorker(
   const workerIds = new Set<string>();
   events.on('pool:create', ({ workerPool }) => (poolId = workerPool.id));
   events.on('worker:create', ({ worker }) => workerIds.add(worker.workerId));
+  // graphile-worker 0.17.3 shuts its pool down when it cannot record a job's completion or
+  // failure (a full disk refusing even a new connection: found by the chaos drill), and that
+  // shutdown can hang, leaving a process that beats with no pool and holds its jobs for good.
+  // Run as its own process, the worker exits instead: the supervisor starts another and the
+  // other workers' sweepers release its jobs.
+  events.on('pool:fatalError', ({ error, action }) => {
+    logger.fatal(
+      { err: error, action, event: 'worker.pool_failed' },
+      'worker pool failed: exiting',
+    );
+    if (options.handleSignals) process.exit(1);
+  });
 
   const runner = await run({
     connectionString: env.DATABASE_URL,
