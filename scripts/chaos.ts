@@ -266,9 +266,7 @@ async function main(): Promise<number> {
   });
   checks.push(...(await checkDatabase(sql)));
   checks.push(...(await checkAgainstClient(sql, driver.orders)));
-  const gracefulPids = new Set([...fleet.allExits, ...finalExits].filter((e) => e.code === 0).map((e) => e.pid));
-  for (const s of chaosTwo.skews) if (s.exitCode === 0) gracefulPids.add(s.pid);
-  checks.push(...(await chaosTwo.checks(sql, gracefulPids, [...fleet.allExits, ...(webExit ? [webExit] : [])])));
+  checks.push(...(await chaosTwo.checks(sql, [...fleet.allExits, ...(webExit ? [webExit] : [])])));
   checks.push({
     name: 'no job left locked by a dead worker; none failed for good; queue drained',
     ok: jobs.lockedByDead === 0 && jobs.failedForGood === 0 && jobs.total === 0,

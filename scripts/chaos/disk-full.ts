@@ -36,6 +36,8 @@ export interface DiskFullRecord {
   unclear: number;
   /** From freeing the space until the first order was confirmed again. */
   recoveredAfterMs: number | null;
+  /** Workers that exited on their own meanwhile (and were restarted), filled in by the checks. */
+  workerExits?: number;
 }
 
 export function diskFullUnavailable(external: boolean): string | null {

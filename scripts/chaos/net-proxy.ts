@@ -44,6 +44,8 @@ class Pipe {
   constructor(
     private readonly link: NetLink,
     private readonly to: net.Socket,
+    /** Called once the end of the stream has been delivered, in order, after its data. */
+    private readonly onEnd: () => void,
   ) {}
 
   push(chunk: Buffer | null): void {
@@ -74,7 +76,10 @@ class Pipe {
       const { chunk } = this.queue.shift()!;
       if (this.to.destroyed) return;
       if (chunk) this.to.write(chunk);
-      else this.to.end();
+      else {
+        this.to.end();
+        this.onEnd();
+      }
     }
     if (this.queue.length > 0) this.timer = setTimeout(() => this.pump(), this.queue[0]!.at - now);
   }
@@ -134,27 +139,54 @@ export class NetLink {
       const server = net.connect(this.upstreamPort, '127.0.0.1');
       server.setNoDelay(true);
       this.sockets.add(server);
-      const up = new Pipe(this, server);
-      const down = new Pipe(this, client);
+      // A FIN travels behind the data sent before it: a side that closes is closed on the other
+      // side only once everything it sent has been delivered. An error (a reset) is immediate.
+      let ended = 0;
+      const endedOne = () => {
+        ended += 1;
+        if (ended === 2) done();
+      };
+      const up = new Pipe(this, server, endedOne);
+      const down = new Pipe(this, client, endedOne);
       this.pipes.add(up).add(down);
+      let finished = false;
       const done = () => {
+        if (finished) return;
+        finished = true;
         up.close();
         down.close();
         this.pipes.delete(up);
         this.pipes.delete(down);
-        client.destroy();
-        server.destroy();
+        // Whatever was written last still goes out (end), then the sockets are gone for sure.
+        for (const socket of [client, server]) {
+          socket.end();
+          setTimeout(() => socket.destroy(), 1000).unref();
+        }
         this.sockets.delete(client);
         this.sockets.delete(server);
       };
       client.on('data', (d: Buffer) => up.push(d));
       server.on('data', (d: Buffer) => down.push(d));
-      client.on('end', () => up.push(null));
-      server.on('end', () => down.push(null));
+      let upEnded = false;
+      let downEnded = false;
+      const endUp = () => {
+        if (!upEnded) up.push(null);
+        upEnded = true;
+      };
+      const endDown = () => {
+        if (!downEnded) down.push(null);
+        downEnded = true;
+      };
+      client.on('end', endUp);
+      server.on('end', endDown);
+      // A side that closes without a FIN of its own: its end still travels behind its data.
+      client.on('close', endUp);
+      server.on('close', () => {
+        endDown();
+        endUp();
+      });
       client.on('error', done);
       server.on('error', done);
-      client.on('close', () => setTimeout(done, 50));
-      server.on('close', () => setTimeout(done, 50));
     };
     client.on('error', () => client.destroy());
     // A connection opened during a partition hangs until it heals, like an unanswered SYN.
