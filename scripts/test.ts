@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '@/db/embedded';
 import { resolveBrowser } from './lib/browser';
+import { buildReason, runNextBuild } from './lib/build';
 import { startTestCluster, testRunId, type TestCluster } from './lib/test-cluster';
 
 /**
@@ -115,6 +116,15 @@ async function runLayer(
   }
   if (!cluster) throw new Error('no test database server');
   if (layer === 'int') {
+    // The API tests run `next start` on a production build. Built here, once and outside any
+    // test's timeout: built inside one, a slow build (a busy machine) timed the file out and
+    // left an orphan `next build` that every later file then collided with.
+    const stale = buildReason(projectRoot);
+    if (stale) {
+      log(`int: building the app first (${stale})`);
+      const code = await runNextBuild(projectRoot).done;
+      if (code !== 0) return code;
+    }
     env.RXSAGA_TEST_ADMIN_URL = cluster.adminUrl;
     env.RXSAGA_TEST_TEMPLATE = cluster.template;
     const flags = [
