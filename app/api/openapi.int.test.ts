@@ -182,7 +182,7 @@ describe('the OpenAPI document', () => {
     );
   });
 
-  test('each route refuses the callers its access excludes (401 anonymous, 403 a viewer writing)', async () => {
+  test('each route refuses the callers its access excludes (401 anonymous, 403 below its role)', async () => {
     for (const route of API_ROUTES) {
       const params = Object.fromEntries(
         [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => {
@@ -202,6 +202,10 @@ describe('the OpenAPI document', () => {
       if (route.access !== 'viewer') {
         const viewer = await call(route.method, route.path, params, { as: 'viewer', body });
         assert.equal(viewer.status, 403, `${routeKey(route)} as a viewer`);
+      }
+      if (route.access === 'admin') {
+        const operator = await call(route.method, route.path, params, { as: 'operator', body });
+        assert.equal(operator.status, 403, `${routeKey(route)} as an operator`);
       }
     }
   });
