@@ -4,7 +4,7 @@ import { useActionState } from 'react';
 import { Notice } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Field, Input } from '@/components/ui/field';
-import { signInAction } from './actions';
+import { signInAction } from '@/server/actions/session';
 import styles from './sign-in.module.css';
 
 export function SignInForm({ next }: { next: string }) {

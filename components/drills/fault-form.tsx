@@ -1,7 +1,7 @@
 'use client';
 
 import { useActionState } from 'react';
-import { setFaultsAction } from '@/app/(dashboard)/drills/actions';
+import { setFaultsAction } from '@/server/actions/faults';
 import type { FaultSetting } from '@/lib/domain/fault-injection';
 import { TASKS } from '@/lib/saga/model';
 import { Badge, Notice } from '@/components/ui/badge';

@@ -3,7 +3,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';
-import { cancelSagaAction, retrySagaAction } from '@/app/(dashboard)/sagas/actions';
+import { cancelSagaAction, retrySagaAction } from '@/server/actions/sagas';
 import type { InterventionQueue as Queue, InterventionView } from '@/db/queries/interventions';
 import { useLiveInterval } from '@/components/live/live-provider';
 import { fetchJson, liveKeys } from '@/components/live/query-keys';

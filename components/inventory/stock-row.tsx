@@ -1,7 +1,7 @@
 'use client';
 
 import { useActionState, useState } from 'react';
-import { setOnHandAction } from '@/app/(dashboard)/inventory/actions';
+import { setOnHandAction } from '@/server/actions/inventory';
 import type { InventoryItem } from '@/db/queries/stock';
 import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';

@@ -1,7 +1,7 @@
 'use client';
 
 import { startTransition, useActionState, useState, type FormEvent } from 'react';
-import { createOrderAction } from '@/app/(dashboard)/orders/new/actions';
+import { createOrderAction } from '@/server/actions/orders';
 import { Notice } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Card } from '@/components/ui/card';

@@ -2,7 +2,7 @@
 
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { cancelSagaAction, retrySagaAction } from '@/app/(dashboard)/sagas/actions';
+import { cancelSagaAction, retrySagaAction } from '@/server/actions/sagas';
 import { liveKeys } from '@/components/live/query-keys';
 import { Button } from '@/components/ui/button';
 import { ConfirmWithReason } from '@/components/ui/confirm-with-reason';

@@ -1,6 +1,6 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
-import { signOutAction } from '@/app/sign-in/actions';
+import { signOutAction } from '@/server/actions/session';
 import type { Principal } from '@/lib/auth/principal';
 import { LiveIndicator } from '@/components/live/live-indicator';
 import styles from './app-shell.module.css';
