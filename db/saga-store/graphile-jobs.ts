@@ -4,9 +4,9 @@ import { runPrepared } from './sql';
 
 /**
  * Every statement that writes graphile-worker's tables directly (graphile-worker 0.17.3, pinned
- * in package.json) is in this file; graphile-jobs.int.test.ts compares them with
- * `graphile_worker.add_job` / `remove_job` on a real database, so an upgrade that changes what
- * those do fails a test.
+ * in package.json) is in this file; graphile-jobs.int.test.ts compares the enqueue with
+ * `graphile_worker.add_job` on a real database (rows, replacement, held keys, wake-up), so an
+ * upgrade that changes what add_job does fails a test. Dequeuing calls remove_job itself.
  *
  * Why not add_job: that PL/pgSQL function cost ≈ 1 ms of server time per call, three times per
  * saga, the largest single item in `npm run bench`'s profile. ENQUEUE is what add_job does
