@@ -58,3 +58,29 @@ describe('alert settings', () => {
     );
   });
 });
+
+describe('web app settings', () => {
+  test('RXSAGA_HOST: loopback by default; addresses and host names; anything else names it', () => {
+    assert.equal(parseEnv({}).RXSAGA_HOST, '127.0.0.1');
+    for (const host of ['0.0.0.0', '::', '::1', '10.1.2.3', 'localhost', 'rx.pharmacy.example'])
+      assert.equal(parseEnv({ RXSAGA_HOST: host }).RXSAGA_HOST, host);
+    for (const host of ['every interface', 'http://0.0.0.0', '999.1.1.1', 'a..b', ''])
+      assert.throws(
+        () => parseEnv({ RXSAGA_HOST: host }),
+        (e) => {
+          assert.ok(e instanceof EnvError);
+          assert.match(e.message, /RXSAGA_HOST/);
+          return true;
+        },
+      );
+  });
+
+  test('RXSAGA_METRICS_TOKEN: at least 16 characters; the cache time 1–300 s, 15 by default', () => {
+    assert.equal(parseEnv({}).RXSAGA_METRICS_CACHE_SECONDS, 15);
+    assert.throws(() => parseEnv({ RXSAGA_METRICS_TOKEN: 'short' }), /RXSAGA_METRICS_TOKEN/);
+    assert.throws(
+      () => parseEnv({ RXSAGA_METRICS_CACHE_SECONDS: '0' }),
+      /RXSAGA_METRICS_CACHE_SECONDS/,
+    );
+  });
+});

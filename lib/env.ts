@@ -42,6 +42,15 @@ function redactUrl(entry: string): string {
 export const envSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /**
+   * The address the web app listens on. Loopback by default: the app speaks plain HTTP, so it
+   * belongs behind a TLS proxy on the same machine (docs/security.md); `0.0.0.0` (or `::`) to
+   * listen on every interface, e.g. in a container whose network only the proxy reaches.
+   */
+  RXSAGA_HOST: z
+    .union([z.ipv4(), z.ipv6(), z.hostname()])
+    .refine((h) => !/^[\d.]+$/.test(h) || z.ipv4().safeParse(h).success, 'not an IPv4 address')
+    .default('127.0.0.1'),
   RXSAGA_API_TOKEN: z.string().min(16).optional(),
   // bcrypt reads at most 72 bytes of a password: a longer one would be silently cut.
   RXSAGA_ADMIN_PASSWORD: z.string().min(8).max(72).optional(),

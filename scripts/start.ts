@@ -9,7 +9,7 @@ import {
 } from '@/db/embedded';
 import { migrate } from '@/db/migrate';
 import { buildReason, nextBin, runNextBuild } from './lib/build';
-import { log, validateEnvOrExit } from './lib/cli';
+import { localUrl, log, validateEnvOrExit } from './lib/cli';
 import { ensureCredentials, type CredentialsResult } from './lib/credentials';
 import { Supervised, waitForHealthy } from './lib/supervisor';
 
@@ -75,6 +75,9 @@ async function main(): Promise<void> {
     dev ? 'dev' : 'start',
     '-p',
     String(env.PORT),
+    // Next.js listens on every interface unless told; ours defaults to loopback (lib/env.ts).
+    '-H',
+    env.RXSAGA_HOST,
   ];
   const worker = ['--import', 'tsx', '--import', preload, path.join(projectRoot, 'jobs/worker.ts')];
   children.push(
@@ -95,12 +98,13 @@ async function main(): Promise<void> {
   );
   for (const child of children) child.start();
 
+  const url = localUrl(env.RXSAGA_HOST, env.PORT);
   const healthy = await waitForHealthy(
-    `http://127.0.0.1:${env.PORT}/api/health`,
+    `${url}/api/health`,
     () => shuttingDown,
     () => log('still waiting for /api/health to answer 200…'),
   );
-  if (healthy) log(`RxSaga is ready: http://localhost:${env.PORT}  (Ctrl-C to stop)`);
+  if (healthy) log(`RxSaga is ready: ${url}  (Ctrl-C to stop)`);
 }
 
 async function seed(url: string): Promise<void> {

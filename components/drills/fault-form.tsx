@@ -1,5 +1,6 @@
 'use client';
 
+import '@/components/live/zod-without-eval';
 import { useActionState } from 'react';
 import { setFaultsAction } from '@/server/actions/faults';
 import type { FaultSetting } from '@/lib/domain/fault-injection';

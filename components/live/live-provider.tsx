@@ -1,5 +1,6 @@
 'use client';
 
+import '@/components/live/zod-without-eval';
 import { QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query';
 import {
   createContext,

@@ -1,5 +1,6 @@
 'use client';
 
+import '@/components/live/zod-without-eval';
 import { useQuery } from '@tanstack/react-query';
 import type { SagaDetail } from '@/db/queries/sagas';
 import { useLiveInterval } from '@/components/live/live-provider';

@@ -12,6 +12,15 @@ type Connection = ReturnType<typeof connect>;
 
 export const log = (message: string) => console.log(`[rxsaga] ${message}`);
 
+/**
+ * The URL this machine reaches the web app at: its listen address, or loopback when it listens
+ * on every interface (0.0.0.0 / ::).
+ */
+export function localUrl(host: string, port: number): string {
+  const local = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
+}
+
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
