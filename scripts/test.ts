@@ -7,7 +7,7 @@ import { buildReason, runNextBuild } from './lib/build';
 import { startTestCluster, testRunId, type TestCluster } from './lib/test-cluster';
 
 /**
- * `npm test` (types → lint → unit → int → e2e: fast layers before slow ones) and
+ * `npm test` (format → types → lint → unit → int → e2e: fast layers before slow ones) and
  * `npm run test:<layer>`. Extra arguments after a single
  * layer go to its runner (`npm run test:e2e -- --grep smoke`); for unit and int, arguments that
  * are not flags name the files to run (`npm run test:int -- db/saga-store/graphile-jobs.int.test.ts`). Layers:
@@ -28,9 +28,7 @@ interface Result {
   note: string;
 }
 
-// `format` joins `all` once the whole tree is formatted (landed last, to spare others' rebases).
-const LAYERS: Layer[] = ['types', 'lint', 'unit', 'int', 'e2e'];
-const SELECTABLE: Layer[] = ['format', ...LAYERS];
+const LAYERS: Layer[] = ['format', 'types', 'lint', 'unit', 'int', 'e2e'];
 // The static gates: each is one tool over the whole tree, run with this Node (no npx).
 const GATES: Record<Gate, { bin: string[]; args: string[] }> = {
   format: { bin: ['prettier', 'bin', 'prettier.cjs'], args: ['--check', '--log-level=warn', '.'] },
@@ -141,9 +139,9 @@ async function runLayer(
 
 async function main(): Promise<number> {
   const [selected = 'all', ...extra] = process.argv.slice(2);
-  const layers = selected === 'all' ? LAYERS : SELECTABLE.filter((l) => l === selected);
+  const layers = selected === 'all' ? LAYERS : LAYERS.filter((l) => l === selected);
   if (layers.length === 0) {
-    console.error(`usage: scripts/test.ts [all|${SELECTABLE.join('|')}] [runner args…]`);
+    console.error(`usage: scripts/test.ts [all|${LAYERS.join('|')}] [runner args…]`);
     return 2;
   }
   const results: Result[] = [];
