@@ -504,7 +504,10 @@ export const bulkOperationItems = pgTable(
     index('bulk_operation_items_pending_idx')
       .on(t.operationId, t.position)
       .where(sql`${t.outcome} is null`),
-    check('bulk_operation_items_outcome_valid', sql`${t.outcome} is null or ${inList('outcome', BULK_OUTCOMES)}`),
+    check(
+      'bulk_operation_items_outcome_valid',
+      sql`${t.outcome} is null or ${inList('outcome', BULK_OUTCOMES)}`,
+    ),
   ],
 );
 

@@ -4,7 +4,14 @@ import { eq, sql } from 'drizzle-orm';
 import { inventoryItems } from '@/db/schema';
 import { startWorker } from '@/jobs/worker';
 import { createOrder } from '@/lib/commands/create-order';
-import { orderInput, reservationMismatches, setStock, streamsWithGaps, useSagaTestDatabase, waitForSettled } from '@/test/saga-harness';
+import {
+  orderInput,
+  reservationMismatches,
+  setStock,
+  streamsWithGaps,
+  useSagaTestDatabase,
+  waitForSettled,
+} from '@/test/saga-harness';
 
 const ctx = useSagaTestDatabase({ WORKER_CONCURRENCY: '6' });
 
@@ -13,7 +20,10 @@ describe('stock contention', () => {
     await setStock(ctx.db, 'SALB-100', 40);
     const results = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
-        createOrder(ctx.db, orderInput({ patientId: `PAT-${i}`, medications: [{ sku: 'SALB-100', quantity: 1 }] })),
+        createOrder(
+          ctx.db,
+          orderInput({ patientId: `PAT-${i}`, medications: [{ sku: 'SALB-100', quantity: 1 }] }),
+        ),
       ),
     );
     assert.equal(new Set(results.map((r) => r.sagaId)).size, 100);
@@ -27,7 +37,9 @@ describe('stock contention', () => {
           .select({ onHand: inventoryItems.onHand, reserved: inventoryItems.reserved })
           .from(inventoryItems)
           .where(eq(inventoryItems.sku, 'SALB-100'))
-          .then(([row]) => (lowestAvailable = Math.min(lowestAvailable, row!.onHand - row!.reserved)));
+          .then(
+            ([row]) => (lowestAvailable = Math.min(lowestAvailable, row!.onHand - row!.reserved)),
+          );
       }, 20);
       await waitForSettled(ctx.db, 60_000);
       clearInterval(sample);
@@ -35,7 +47,11 @@ describe('stock contention', () => {
       await Promise.all(workers.map((w) => w.stop()));
     }
 
-    const states = await ctx.db.execute<{ state: string; failed_step: string | null; n: number }>(sql`
+    const states = await ctx.db.execute<{
+      state: string;
+      failed_step: string | null;
+      n: number;
+    }>(sql`
       select state, failed_step, count(*)::int as n from order_fulfillment_sagas group by 1, 2 order by 1`);
     assert.deepEqual(
       states.map((s) => ({ ...s })),
@@ -44,7 +60,10 @@ describe('stock contention', () => {
         { state: 'COMPLETED', failed_step: null, n: 40 },
       ],
     );
-    const [stock] = await ctx.db.select().from(inventoryItems).where(eq(inventoryItems.sku, 'SALB-100'));
+    const [stock] = await ctx.db
+      .select()
+      .from(inventoryItems)
+      .where(eq(inventoryItems.sku, 'SALB-100'));
     assert.equal(stock!.reserved, 40);
     assert.equal(stock!.onHand, 40);
     assert.ok(lowestAvailable >= 0, `available stock went to ${lowestAvailable}`);

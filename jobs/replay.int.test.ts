@@ -8,29 +8,55 @@ import { setFaultSetting } from '@/db/faults';
 import { createOrder } from '@/lib/commands/create-order';
 import { cancelSaga } from '@/lib/commands/operator-action';
 import { assertStatsRollupsMatch } from '@/test/stats-rollup';
-import { orderInput, useSagaTestDatabase, waitForSettled, withPostalCode, withWorker } from '@/test/saga-harness';
+import {
+  orderInput,
+  useSagaTestDatabase,
+  waitForSettled,
+  withPostalCode,
+  withWorker,
+} from '@/test/saga-harness';
 
 const ctx = useSagaTestDatabase();
 
 /** Every projection as sorted JSON, so two snapshots compare exactly. */
 async function snapshot() {
-  const tables = ['order_fulfillment_sagas', 'orders', 'prescriptions', 'inventory_reservations', 'shipments'];
+  const tables = [
+    'order_fulfillment_sagas',
+    'orders',
+    'prescriptions',
+    'inventory_reservations',
+    'shipments',
+  ];
   const out: Record<string, unknown> = {};
   for (const t of tables) {
     const rows = await ctx.db.execute(sql.raw(`select * from ${t} order by 1, 2`));
     out[t] = JSON.parse(JSON.stringify(rows));
   }
-  out.inventory = JSON.parse(JSON.stringify(await ctx.db.execute(sql`select sku, on_hand, reserved from inventory_items order by sku`)));
+  out.inventory = JSON.parse(
+    JSON.stringify(
+      await ctx.db.execute(sql`select sku, on_hand, reserved from inventory_items order by sku`),
+    ),
+  );
   return out;
 }
 
 describe('replay', () => {
   test('rebuilding the projections from events reproduces them exactly', async () => {
-    await setFaultSetting(ctx.db, { task: 'create-prescription', failureRate: 0, transientRate: 0.3, latencyMs: 0 });
+    await setFaultSetting(ctx.db, {
+      task: 'create-prescription',
+      failureRate: 0,
+      transientRate: 0.3,
+      latencyMs: 0,
+    });
     const inputs = [
       orderInput(),
       orderInput({ prescriberId: 'PR-REVOKED' }),
-      orderInput({ medications: [{ sku: 'INSU-GLAR', quantity: 5 }, { sku: 'CETI-10', quantity: 1 }] }),
+      orderInput({
+        medications: [
+          { sku: 'INSU-GLAR', quantity: 5 },
+          { sku: 'CETI-10', quantity: 1 },
+        ],
+      }),
       withPostalCode('00000'),
       withPostalCode('00503'),
       withPostalCode('00504'),
@@ -38,7 +64,9 @@ describe('replay', () => {
     ];
     for (let i = 0; i < 3; i++) for (const input of inputs) await createOrder(ctx.db, input);
     await withWorker(() => waitForSettled(ctx.db));
-    const [stuck] = await ctx.db.execute<{ saga_id: string }>(sql`select saga_id from order_fulfillment_sagas where needs_intervention limit 1`);
+    const [stuck] = await ctx.db.execute<{ saga_id: string }>(
+      sql`select saga_id from order_fulfillment_sagas where needs_intervention limit 1`,
+    );
     await cancelSaga(ctx.db, stuck!.saga_id, { reason: 'replay test' }, 'operator:test');
     await withWorker(() => waitForSettled(ctx.db));
 
@@ -47,7 +75,9 @@ describe('replay', () => {
     const liveRollup = await assertStatsRollupsMatch(ctx.db);
     assert.ok(liveRollup.finished > 0 && liveRollup.signals > 0);
     // Damage the projections, so a replay that did nothing could not pass.
-    await ctx.db.execute(sql`update order_fulfillment_sagas set state = 'PENDING_SHIPMENT', attempts = 9`);
+    await ctx.db.execute(
+      sql`update order_fulfillment_sagas set state = 'PENDING_SHIPMENT', attempts = 9`,
+    );
     await ctx.db.execute(sql`update inventory_items set reserved = 0`);
     await ctx.db.execute(sql`delete from shipments`);
 

@@ -70,11 +70,14 @@ describe('transient errors, exhaustion and operator actions', () => {
 
   test('retry is refused (conflict) when the saga does not need intervention', async () => {
     const sagaId = await settle(orderInput());
-    await assert.rejects(retrySaga(ctx.db, sagaId, { reason: 'just because' }, operator), (e: unknown) => {
-      assert.ok(e instanceof AppError);
-      assert.equal(e.kind, 'conflict');
-      return true;
-    });
+    await assert.rejects(
+      retrySaga(ctx.db, sagaId, { reason: 'just because' }, operator),
+      (e: unknown) => {
+        assert.ok(e instanceof AppError);
+        assert.equal(e.kind, 'conflict');
+        return true;
+      },
+    );
   });
 
   test('operator cancel of a stuck saga compensates what was done, in reverse order', async () => {
@@ -83,12 +86,22 @@ describe('transient errors, exhaustion and operator actions', () => {
     await withWorker(() => waitForSettled(ctx.db));
     const saga = await getSagaRow(ctx.db, sagaId);
     assert.equal(saga.state, 'CANCELLED');
-    assert.deepEqual(saga.compensationsDone, ['release-inventory', 'cancel-prescription', 'cancel-order']);
-    assert.match(saga.failureReason ?? '', /cancelled by operator:alice: patient cancelled by phone/);
+    assert.deepEqual(saga.compensationsDone, [
+      'release-inventory',
+      'cancel-prescription',
+      'cancel-order',
+    ]);
+    assert.match(
+      saga.failureReason ?? '',
+      /cancelled by operator:alice: patient cancelled by phone/,
+    );
     const types = await eventTypes(ctx.db, sagaId);
     const cancelAt = types.indexOf('order_fulfillment_saga.cancel_requested');
     assert.ok(cancelAt > 0 && cancelAt < types.indexOf('order.inventory_released'));
-    await assert.rejects(cancelSaga(ctx.db, sagaId, { reason: 'again please' }, operator), /cannot be cancelled/);
+    await assert.rejects(
+      cancelSaga(ctx.db, sagaId, { reason: 'again please' }, operator),
+      /cannot be cancelled/,
+    );
   });
 
   test('a compensation that keeps failing is flagged, and a retry finishes the unwind', async () => {
@@ -104,7 +117,11 @@ describe('transient errors, exhaustion and operator actions', () => {
     await withWorker(() => waitForSettled(ctx.db));
     saga = await getSagaRow(ctx.db, sagaId);
     assert.equal(saga.state, 'CANCELLED');
-    assert.deepEqual(saga.compensationsDone, ['release-inventory', 'cancel-prescription', 'cancel-order']);
+    assert.deepEqual(saga.compensationsDone, [
+      'release-inventory',
+      'cancel-prescription',
+      'cancel-order',
+    ]);
   });
 
   test('an injected permanent failure fails the step at once, with no retry', async () => {
@@ -114,7 +131,10 @@ describe('transient errors, exhaustion and operator actions', () => {
     const saga = await getSagaRow(ctx.db, sagaId);
     assert.equal(saga.state, 'CANCELLED');
     assert.equal(saga.failedStep, 'create-prescription');
-    assert.equal(count(await eventTypes(ctx.db, sagaId), 'order_fulfillment_saga.attempt_failed'), 0);
+    assert.equal(
+      count(await eventTypes(ctx.db, sagaId), 'order_fulfillment_saga.attempt_failed'),
+      0,
+    );
   });
 
   test('two operators retrying at once: one is accepted, the other gets a conflict', async () => {
@@ -126,7 +146,10 @@ describe('transient errors, exhaustion and operator actions', () => {
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
     const refused = results.find((r) => r.status === 'rejected');
     assert.ok(refused && (refused.reason as AppError).kind === 'conflict');
-    assert.equal(count(await eventTypes(ctx.db, sagaId), 'order_fulfillment_saga.retry_requested'), 1);
+    assert.equal(
+      count(await eventTypes(ctx.db, sagaId), 'order_fulfillment_saga.retry_requested'),
+      1,
+    );
     await cancelSaga(ctx.db, sagaId, { reason: 'tidy up' }, operator);
     await withWorker(() => waitForSettled(ctx.db));
   });

@@ -28,7 +28,12 @@ const CANCELLED_END = ['order_fulfillment_saga.state_changed', 'order_fulfillmen
 async function runToSettled(input: unknown) {
   const { sagaId, orderId } = await createOrder(ctx.db, input);
   await withWorker(() => waitForSettled(ctx.db));
-  return { sagaId, orderId, saga: await getSagaRow(ctx.db, sagaId), types: await eventTypes(ctx.db, sagaId) };
+  return {
+    sagaId,
+    orderId,
+    saga: await getSagaRow(ctx.db, sagaId),
+    types: await eventTypes(ctx.db, sagaId),
+  };
 }
 
 async function reservedOf(sku: string) {
@@ -49,9 +54,18 @@ describe('the four saga paths, with a real worker', () => {
       'order_fulfillment_saga.state_changed',
       'order_fulfillment_saga.completed',
     ]);
-    assert.deepEqual(saga.completedSteps, ['create-order', 'create-prescription', 'reserve-inventory', 'initiate-shipment']);
+    assert.deepEqual(saga.completedSteps, [
+      'create-order',
+      'create-prescription',
+      'reserve-inventory',
+      'initiate-shipment',
+    ]);
     assert.ok(saga.completedAt && saga.completedAt >= saga.startedAt);
-    assert.equal(await reservedOf('AMOX-500'), before + 2, 'the shipped order keeps its reservation');
+    assert.equal(
+      await reservedOf('AMOX-500'),
+      before + 2,
+      'the shipped order keeps its reservation',
+    );
     const [shipment] = await ctx.db.select().from(shipments).where(eq(shipments.orderId, orderId));
     assert.match(shipment!.carrierReference, /^SIM-/);
   });
@@ -76,7 +90,12 @@ describe('the four saga paths, with a real worker', () => {
     await setStock(ctx.db, 'LEVO-50', 1);
     const before = await reservedOf('LEVO-50');
     const { saga, types, orderId } = await runToSettled(
-      orderInput({ medications: [{ sku: 'AMOX-500', quantity: 1 }, { sku: 'LEVO-50', quantity: 2 }] }),
+      orderInput({
+        medications: [
+          { sku: 'AMOX-500', quantity: 1 },
+          { sku: 'LEVO-50', quantity: 2 },
+        ],
+      }),
     );
     assert.equal(saga.state, 'CANCELLED');
     assert.equal(saga.failedStep, 'reserve-inventory');
@@ -91,7 +110,10 @@ describe('the four saga paths, with a real worker', () => {
       ...CANCELLED_END,
     ]);
     assert.equal(await reservedOf('LEVO-50'), before, 'all or nothing: no line was reserved');
-    const [rx] = await ctx.db.select().from(prescriptions).where(eq(prescriptions.orderId, orderId));
+    const [rx] = await ctx.db
+      .select()
+      .from(prescriptions)
+      .where(eq(prescriptions.orderId, orderId));
     assert.equal(rx!.status, 'cancelled');
   });
 
@@ -100,7 +122,11 @@ describe('the four saga paths, with a real worker', () => {
     const { saga, types } = await runToSettled(withPostalCode('00000'));
     assert.equal(saga.state, 'CANCELLED');
     assert.equal(saga.failedStep, 'initiate-shipment');
-    assert.deepEqual(saga.compensationsDone, ['release-inventory', 'cancel-prescription', 'cancel-order']);
+    assert.deepEqual(saga.compensationsDone, [
+      'release-inventory',
+      'cancel-prescription',
+      'cancel-order',
+    ]);
     assert.deepEqual(types, [
       ...STARTED,
       ...PRESCRIBED,

@@ -5,7 +5,12 @@ import { makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
 import { createOrder } from '@/lib/commands/create-order';
 import { cancelSaga } from '@/lib/commands/operator-action';
 import { getSagaRow, jobCount, orderInput, useSagaTestDatabase } from '@/test/saga-harness';
-import { flagStalledSagas, purgeSupersededJobs, releaseDeadWorkers, type SweeperOptions } from './sweeper';
+import {
+  flagStalledSagas,
+  purgeSupersededJobs,
+  releaseDeadWorkers,
+  type SweeperOptions,
+} from './sweeper';
 
 /**
  * Regression (found by `npm run chaos`): a job removed or replaced while it runs is only marked
@@ -22,7 +27,6 @@ const options = (): SweeperOptions => ({
   deadAfterSeconds: 2,
   stallSeconds: 1,
 });
-
 
 /** What a worker that took the job and then died leaves behind. */
 async function lockAsDeadWorker(key: string): Promise<void> {
@@ -52,7 +56,9 @@ describe('sweeper: jobs superseded while their runner died', () => {
 
     assert.ok((await releaseDeadWorkers(options())) >= 1, 'the dead worker is released');
     assert.equal(await purgeSupersededJobs(options()), 1);
-    const left = await ctx.db.execute<{ task_identifier: string }>(sql`select task_identifier from graphile_worker.jobs`);
+    const left = await ctx.db.execute<{ task_identifier: string }>(
+      sql`select task_identifier from graphile_worker.jobs`,
+    );
     assert.deepEqual(
       left.map((r) => r.task_identifier),
       ['cancel-order'],
@@ -74,7 +80,9 @@ describe('sweeper: jobs superseded while their runner died', () => {
     const { sagaId } = await createOrder(ctx.db, orderInput());
     await ctx.db.execute(sql`
       update graphile_worker._private_jobs set attempts = max_attempts where key = ${`${sagaId}:create-prescription`}`);
-    await ctx.db.execute(sql`update order_fulfillment_sagas set updated_at = now() - interval '1 minute' where saga_id = ${sagaId}`);
+    await ctx.db.execute(
+      sql`update order_fulfillment_sagas set updated_at = now() - interval '1 minute' where saga_id = ${sagaId}`,
+    );
     await flagStalledSagas(options());
     const saga = await getSagaRow(ctx.db, sagaId);
     assert.equal(saga.needsIntervention, true);

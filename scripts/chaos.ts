@@ -33,7 +33,14 @@ import {
   type FaultContext,
 } from './chaos/faults';
 import { ChaosTwo } from './chaos/chaos-two';
-import { checkAgainstClient, checkDatabase, compareDigests, jobState, projectionDigest, type Check } from './chaos/invariants';
+import {
+  checkAgainstClient,
+  checkDatabase,
+  compareDigests,
+  jobState,
+  projectionDigest,
+  type Check,
+} from './chaos/invariants';
 import { LoadDriver, SCARCE_SKU, SCENARIOS } from './chaos/load';
 import { parseChaosOptions } from './chaos/options';
 import { makeRng, sleep } from './chaos/rng';
@@ -83,15 +90,23 @@ async function main(): Promise<number> {
   // --- database -------------------------------------------------------------------------
   const external = process.env.DATABASE_URL;
   const dataDir = path.resolve(projectRoot, o.pgDataDir ?? path.join('.data', 'chaos-pg'));
-  const db = external ? externalDatabase(external, o.pgDataDir && path.resolve(o.pgDataDir), log) : await startEmbeddedDatabase(dataDir, await freePort(o.pgPort), log);
+  const db = external
+    ? externalDatabase(external, o.pgDataDir && path.resolve(o.pgDataDir), log)
+    : await startEmbeddedDatabase(dataDir, await freePort(o.pgPort), log);
   cleanup.db = db;
   if (o.faults.has('pg-restart') && !db.canRestart) {
-    log('this database cannot be restarted by the drill (pass --pg-data-dir for pg_ctl): pg-restart skipped');
+    log(
+      'this database cannot be restarted by the drill (pass --pg-data-dir for pg_ctl): pg-restart skipped',
+    );
     o.faults.delete('pg-restart');
   }
   const chaosTwo = new ChaosTwo(
     o,
-    { deadSeconds: Number(WORKER_SETTINGS.RXSAGA_WORKER_DEAD_SECONDS), stallSeconds: Number(WORKER_SETTINGS.RXSAGA_STALL_SECONDS), retryBaseMs: Number(WORKER_SETTINGS.RXSAGA_RETRY_BASE_MS) },
+    {
+      deadSeconds: Number(WORKER_SETTINGS.RXSAGA_WORKER_DEAD_SECONDS),
+      stallSeconds: Number(WORKER_SETTINGS.RXSAGA_STALL_SECONDS),
+      retryBaseMs: Number(WORKER_SETTINGS.RXSAGA_RETRY_BASE_MS),
+    },
     Number(new URL(db.url).port),
     dataDir,
     Boolean(external),
@@ -135,10 +150,16 @@ async function main(): Promise<number> {
   if (transport === 'http') {
     await ensureBuild(log);
     o.port = await freePort(o.port);
-    const web = startWeb(o.port, { ...childEnv, ...chaosTwo.envFor('web', db.url) }, logDir, o.verbose);
+    const web = startWeb(
+      o.port,
+      { ...childEnv, ...chaosTwo.envFor('web', db.url) },
+      logDir,
+      o.verbose,
+    );
     cleanup.web = web;
     void web.exited.then((e) => {
-      if (!e.expected) log(`web exited unexpectedly (${e.signal ?? `code ${e.code}`}):\n${e.lastLines}`);
+      if (!e.expected)
+        log(`web exited unexpectedly (${e.signal ?? `code ${e.code}`}):\n${e.lastLines}`);
     });
     await waitForHttp(`http://127.0.0.1:${o.port}/api/health`, 120_000, () => !web.running);
     api = httpApi(`http://127.0.0.1:${o.port}`, token);
@@ -149,7 +170,12 @@ async function main(): Promise<number> {
   cleanup.api = api;
   api = chaosTwo.watch(api);
 
-  const sql = postgres(db.url, { max: 4, onnotice: () => {}, connect_timeout: 10, connection: { application_name: 'rxsaga-chaos' } });
+  const sql = postgres(db.url, {
+    max: 4,
+    onnotice: () => {},
+    connect_timeout: 10,
+    connection: { application_name: 'rxsaga-chaos' },
+  });
   cleanup.sql = sql;
   await chaosTwo.instrument(sql);
 
@@ -157,31 +183,55 @@ async function main(): Promise<number> {
   // Enough of the scarce SKU for about a third of the contention orders: the rest must be refused.
   const scarceStock = Math.max(20, Math.round(totalOrders * 0.24 * 3.5 * 0.35));
   const stockSet = await api.setStock(SCARCE_SKU, scarceStock);
-  if (stockSet.status >= 300) throw new Error(`PUT /api/inventory/${SCARCE_SKU} answered ${stockSet.status}: ${JSON.stringify(stockSet.body)}`);
+  if (stockSet.status >= 300)
+    throw new Error(
+      `PUT /api/inventory/${SCARCE_SKU} answered ${stockSet.status}: ${JSON.stringify(stockSet.body)}`,
+    );
   await setBaseFaults(api, BASE_LATENCY_MS);
 
   // --- workers ----------------------------------------------------------------------------
-  const fleet = new WorkerFleet(o.workers, childEnv, logDir, o.verbose, log, (name) => chaosTwo.envFor(name, db.url));
+  const fleet = new WorkerFleet(o.workers, childEnv, logDir, o.verbose, log, (name) =>
+    chaosTwo.envFor(name, db.url),
+  );
   cleanup.fleet = fleet;
   fleet.start();
   for (const deadline = Date.now() + 60_000; ; await sleep(300)) {
     const [row] = await sql<{ n: number }[]>`select count(*)::int as n from worker_heartbeats`;
     if ((row?.n ?? 0) >= o.workers) break;
-    if (Date.now() > deadline) throw new Error('workers did not start within 60 s; see the logs in ' + logDir);
+    if (Date.now() > deadline)
+      throw new Error('workers did not start within 60 s; see the logs in ' + logDir);
   }
   log(`${o.workers} workers up; load and faults start now`);
 
   // --- load + faults ----------------------------------------------------------------------
   const record = emptyFaultLog();
   const t0 = Date.now();
-  const ctx: FaultContext = { sql, db, fleet, api, rng: makeRng(o.seed ^ 0x5eed), log, record, dbName: CHAOS_DB, t0 };
+  const ctx: FaultContext = {
+    sql,
+    db,
+    fleet,
+    api,
+    rng: makeRng(o.seed ^ 0x5eed),
+    log,
+    record,
+    dbName: CHAOS_DB,
+    t0,
+  };
   const plan = buildSchedule(o, makeRng(o.seed ^ 0xfa17));
   const driver = new LoadDriver(api, rng, o.seed, o.faults.has('duplicates'));
   const duration = o.minutes * 60_000;
   let loadOver = false;
   const loading = driver.run(o.rate);
   const faulting = runSchedule(ctx, plan, () => Date.now() - t0 > duration + 30_000);
-  const faultingTwo = chaosTwo.run({ sql, fleet, env: childEnv, databaseUrl: db.url, logDir, t0, durationMs: duration });
+  const faultingTwo = chaosTwo.run({
+    sql,
+    fleet,
+    env: childEnv,
+    databaseUrl: db.url,
+    logDir,
+    t0,
+    durationMs: duration,
+  });
   const operating = (async () => {
     if (!o.faults.has('operator')) return;
     while (!loadOver) {
@@ -189,7 +239,10 @@ async function main(): Promise<number> {
       await sleep(1000);
     }
   })();
-  const progress = setInterval(() => void printProgress(sql, driver, fleet, record).catch(() => {}), 5000);
+  const progress = setInterval(
+    () => void printProgress(sql, driver, fleet, record).catch(() => {}),
+    5000,
+  );
   await sleep(duration);
   driver.stop();
   loadOver = true;
@@ -206,7 +259,9 @@ async function main(): Promise<number> {
   let unsettled = -1;
   while (Date.now() - loadEnded < o.settleSeconds * 1000) {
     const [row] = await sql<{ n: number }[]>`
-      select count(*)::int as n from order_fulfillment_sagas where not saga_state_is_terminal(state) and not needs_intervention`.catch(() => [{ n: -1 }]);
+      select count(*)::int as n from order_fulfillment_sagas where not saga_state_is_terminal(state) and not needs_intervention`.catch(
+      () => [{ n: -1 }],
+    );
     unsettled = row?.n ?? -1;
     if (unsettled === 0) {
       settledAfterMs = Date.now() - loadEnded;
@@ -214,19 +269,24 @@ async function main(): Promise<number> {
     }
     await sleep(500);
   }
-  const stuck = settledAfterMs === null
-    ? await sql<{ saga_id: string; state: string; current_task: string; updated_at: Date }[]>`
+  const stuck =
+    settledAfterMs === null
+      ? await sql<{ saga_id: string; state: string; current_task: string; updated_at: Date }[]>`
         select saga_id, state, current_task, updated_at from order_fulfillment_sagas
         where not saga_state_is_terminal(state) and not needs_intervention limit 5`
-    : [];
+      : [];
   const flaggedRows = await sql<{ state: string; reason: string | null }[]>`
     select state, intervention_reason as reason from order_fulfillment_sagas where needs_intervention`;
   const flaggedWithoutReason = flaggedRows.filter((r) => !r.reason?.trim()).length;
-  log(settledAfterMs !== null ? `settled ${secs(settledAfterMs)} after the load stopped; ${flaggedRows.length} flagged for a human` : `NOT settled: ${unsettled} sagas still in flight`);
+  log(
+    settledAfterMs !== null
+      ? `settled ${secs(settledAfterMs)} after the load stopped; ${flaggedRows.length} flagged for a human`
+      : `NOT settled: ${unsettled} sagas still in flight`,
+  );
 
   // The operator resolves what is flagged: retry a stuck compensation, cancel a stuck step.
   let allTerminal = false;
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
     const [row] = await sql<{ open: number; flagged: number }[]>`
       select count(*) filter (where not saga_state_is_terminal(state))::int as open,
              count(*) filter (where needs_intervention)::int as flagged from order_fulfillment_sagas`;
@@ -238,7 +298,11 @@ async function main(): Promise<number> {
     await sleep(1500);
   }
   let jobs = await jobState(sql, Number(WORKER_SETTINGS.RXSAGA_WORKER_DEAD_SECONDS));
-  for (const deadline = Date.now() + 30_000; jobs.total > 0 && Date.now() < deadline; await sleep(500)) {
+  for (
+    const deadline = Date.now() + 30_000;
+    jobs.total > 0 && Date.now() < deadline;
+    await sleep(500)
+  ) {
     jobs = await jobState(sql, Number(WORKER_SETTINGS.RXSAGA_WORKER_DEAD_SECONDS));
   }
   clearInterval(progress);
@@ -262,7 +326,9 @@ async function main(): Promise<number> {
   checks.push({
     name: 'every flagged saga could be resolved by an operator (all end COMPLETED/CANCELLED)',
     ok: allTerminal,
-    detail: allTerminal ? 'no saga left open' : 'some sagas still open after 120 s of operator retries/cancels',
+    detail: allTerminal
+      ? 'no saga left open'
+      : 'some sagas still open after 120 s of operator retries/cancels',
   });
   checks.push(...(await checkDatabase(sql)));
   checks.push(...(await checkAgainstClient(sql, driver.orders)));
@@ -283,7 +349,15 @@ async function main(): Promise<number> {
       (!webExit || webExit.code === 0 || webExit.code === 143 || webExit.signal === 'SIGTERM'),
     detail: `${graceful}/${record.terms.length} mid-run SIGTERMs clean (max ${secs(Math.max(0, ...record.terms.map((t) => t.tookMs)))}); final stop: ${finalExits.length - badFinal.length}/${finalExits.length} workers exit 0; web exit ${webExit ? (webExit.code ?? webExit.signal) : 'n/a'}`,
   });
-  const byOrder = await sql<{ order_id: string; state: string; failed_step: string | null; flagged: boolean; op_cancel: boolean }[]>`
+  const byOrder = await sql<
+    {
+      order_id: string;
+      state: string;
+      failed_step: string | null;
+      flagged: boolean;
+      op_cancel: boolean;
+    }[]
+  >`
     select s.order_id, s.state, s.failed_step,
       exists (select 1 from events e where e.metadata->>'correlationId' = s.saga_id::text and e.type = 'order_fulfillment_saga.intervention_required') as flagged,
       exists (select 1 from events e where e.metadata->>'correlationId' = s.saga_id::text and e.type = 'order_fulfillment_saga.cancel_requested') as op_cancel
@@ -309,35 +383,80 @@ async function main(): Promise<number> {
   checks.push({
     name: 'projections equal a fresh replay of the events',
     ok: diffs.length === 0,
-    detail: diffs.length === 0 ? `${replayed.events} events → ${replayed.sagas} sagas, 6 tables identical` : diffs.slice(0, 3).join('; '),
+    detail:
+      diffs.length === 0
+        ? `${replayed.events} events → ${replayed.sagas} sagas, 6 tables identical`
+        : diffs.slice(0, 3).join('; '),
   });
 
   // --- report -------------------------------------------------------------------------------
   const k = record.kills;
   const released = k.filter((x) => x.midStep).map((x) => x.releasedAfterMs);
-  const slowest = k.filter((x) => x.midStep).sort((a, b) => (b.releasedAfterMs ?? Infinity) - (a.releasedAfterMs ?? Infinity))[0];
+  const slowest = k
+    .filter((x) => x.midStep)
+    .sort((a, b) => (b.releasedAfterMs ?? Infinity) - (a.releasedAfterMs ?? Infinity))[0];
   const sorted = released.filter((r): r is number => r !== null).sort((a, b) => a - b);
   const median = sorted.length ? secs(sorted[Math.floor(sorted.length / 2)]!) : '-';
   const maxRelease = released.some((r) => r === null)
     ? 'NOT released'
     : `${secs(Math.max(0, ...sorted))} (median ${median}${slowest ? `; slowest killed at ${secs(slowest.at)}` : ''})`;
   const unexpected = fleet.unexpectedExits;
-  const opLines = [...record.operator].sort().map(([k2, v]) => `${k2}: ${v}`).join(', ');
+  const opLines = [...record.operator]
+    .sort()
+    .map(([k2, v]) => `${k2}: ${v}`)
+    .join(', ');
   const faultsTable = table(
     ['fault', 'count', 'details'],
     [
-      ['SIGKILL worker (new one started)', k.length, `${k.filter((x) => x.midStep).length} mid-step (${k.reduce((n, x) => n + x.lockedJobs, 0)} jobs held); their jobs released after ≤ ${maxRelease}`],
-      ['SIGTERM worker (graceful)', record.terms.length, `exit codes ${[...new Set(record.terms.map((t) => t.code ?? t.signal))].join(',') || '-'}; longest drain ${secs(Math.max(0, ...record.terms.map((t) => t.tookMs)))}`],
-      ['PostgreSQL restart', record.restarts.length, record.restarts.map((r) => `${r.mode} at ${secs(r.at)}, down ${secs(r.downMs)}${r.error ? ' FAILED' : ''}`).join(', ') || '-'],
-      ['pg_terminate_backend (all connections)', record.connKills.length, `${record.connKills.reduce((n, c) => n + c.backends, 0)} backends terminated`],
-      ['poison task (transient rate 1)', record.poison.length, record.poison.map((p) => `${p.task} ${secs(p.from)}–${p.to === null ? '?' : secs(p.to)}`).join(', ') || '-'],
-      ['operator retry/cancel (racing workers)', [...record.operator.values()].reduce((a, b) => a + b, 0), opLines || '-'],
-      ['duplicate submissions (same key)', driver.stats.duplicateSubmissions + driver.stats.conflictProbes, `${driver.stats.duplicateSubmissions} same body, ${driver.stats.conflictProbes} other body (${driver.stats.conflictProbesRefused} refused 409)`],
+      [
+        'SIGKILL worker (new one started)',
+        k.length,
+        `${k.filter((x) => x.midStep).length} mid-step (${k.reduce((n, x) => n + x.lockedJobs, 0)} jobs held); their jobs released after ≤ ${maxRelease}`,
+      ],
+      [
+        'SIGTERM worker (graceful)',
+        record.terms.length,
+        `exit codes ${[...new Set(record.terms.map((t) => t.code ?? t.signal))].join(',') || '-'}; longest drain ${secs(Math.max(0, ...record.terms.map((t) => t.tookMs)))}`,
+      ],
+      [
+        'PostgreSQL restart',
+        record.restarts.length,
+        record.restarts
+          .map(
+            (r) => `${r.mode} at ${secs(r.at)}, down ${secs(r.downMs)}${r.error ? ' FAILED' : ''}`,
+          )
+          .join(', ') || '-',
+      ],
+      [
+        'pg_terminate_backend (all connections)',
+        record.connKills.length,
+        `${record.connKills.reduce((n, c) => n + c.backends, 0)} backends terminated`,
+      ],
+      [
+        'poison task (transient rate 1)',
+        record.poison.length,
+        record.poison
+          .map((p) => `${p.task} ${secs(p.from)}–${p.to === null ? '?' : secs(p.to)}`)
+          .join(', ') || '-',
+      ],
+      [
+        'operator retry/cancel (racing workers)',
+        [...record.operator.values()].reduce((a, b) => a + b, 0),
+        opLines || '-',
+      ],
+      [
+        'duplicate submissions (same key)',
+        driver.stats.duplicateSubmissions + driver.stats.conflictProbes,
+        `${driver.stats.duplicateSubmissions} same body, ${driver.stats.conflictProbes} other body (${driver.stats.conflictProbesRefused} refused 409)`,
+      ],
       ...chaosTwo.reportRows(),
       ['worker exits on its own (restarted)', unexpected.length, summarizeExits(unexpected)],
     ],
   );
-  const statusLine = [...driver.stats.status].sort(([a], [b]) => a - b).map(([s, n]) => `${s === 0 ? 'network error' : s}: ${n}`).join(', ');
+  const statusLine = [...driver.stats.status]
+    .sort(([a], [b]) => a - b)
+    .map(([s, n]) => `${s === 0 ? 'network error' : s}: ${n}`)
+    .join(', ');
   const ordersTable = table(
     ['orders', 'count'],
     [
@@ -351,7 +470,9 @@ async function main(): Promise<number> {
   );
   const outcomeRows = SCENARIOS.map((sc) => {
     const mine = driver.orders.filter((x) => x.scenario === sc);
-    const rows = mine.map((x) => byOrder.find((b) => b.order_id === x.body.orderId)).filter((x) => x !== undefined);
+    const rows = mine
+      .map((x) => byOrder.find((b) => b.order_id === x.body.orderId))
+      .filter((x) => x !== undefined);
     const cnt = (f: (r: (typeof rows)[number]) => boolean) => rows.filter(f).length;
     return [
       sc,
@@ -363,19 +484,41 @@ async function main(): Promise<number> {
       cnt((r) => r.state !== 'COMPLETED' && r.state !== 'CANCELLED'),
     ];
   });
-  const outcomesTable = table(['scenario', 'orders', 'COMPLETED', 'CANCELLED (rule)', 'CANCELLED (operator)', 'flagged at some point', 'open'], outcomeRows);
-  const checksTable = table(['invariant', 'result', 'details'], checks.map((c) => [c.name, c.ok ? 'PASS' : 'FAIL', c.detail]));
+  const outcomesTable = table(
+    [
+      'scenario',
+      'orders',
+      'COMPLETED',
+      'CANCELLED (rule)',
+      'CANCELLED (operator)',
+      'flagged at some point',
+      'open',
+    ],
+    outcomeRows,
+  );
+  const checksTable = table(
+    ['invariant', 'result', 'details'],
+    checks.map((c) => [c.name, c.ok ? 'PASS' : 'FAIL', c.detail]),
+  );
 
-  console.log(`\n## Chaos drill — seed ${o.seed}, ${o.minutes} min, ${o.rate} orders/s, ${o.workers} workers, transport ${transport}\n`);
+  console.log(
+    `\n## Chaos drill — seed ${o.seed}, ${o.minutes} min, ${o.rate} orders/s, ${o.workers} workers, transport ${transport}\n`,
+  );
   console.log(`### Faults injected\n\n${faultsTable}\n`);
   console.log(`### Orders\n\n${ordersTable}\n`);
   console.log(`### Outcomes\n\n${outcomesTable}\n`);
   console.log(`### Invariants\n\n${checksTable}\n`);
-  if (driver.stats.unexpected.length > 0) console.log(`unexpected answers:\n  ${driver.stats.unexpected.slice(0, 10).join('\n  ')}\n`);
+  if (driver.stats.unexpected.length > 0)
+    console.log(`unexpected answers:\n  ${driver.stats.unexpected.slice(0, 10).join('\n  ')}\n`);
   const faultErrors = [...record.errors, ...chaosTwo.errors];
-  if (faultErrors.length > 0) console.log(`fault errors:\n  ${faultErrors.slice(0, 10).join('\n  ')}\n`);
+  if (faultErrors.length > 0)
+    console.log(`fault errors:\n  ${faultErrors.slice(0, 10).join('\n  ')}\n`);
   const failed = checks.filter((c) => !c.ok);
-  console.log(failed.length === 0 ? `PASS: all ${checks.length} invariants hold` : `FAIL: ${failed.length} of ${checks.length} invariants violated`);
+  console.log(
+    failed.length === 0
+      ? `PASS: all ${checks.length} invariants hold`
+      : `FAIL: ${failed.length} of ${checks.length} invariants violated`,
+  );
   console.log(`logs: ${path.relative(process.cwd(), logDir)}/`);
 
   if (o.json) {
@@ -385,8 +528,21 @@ async function main(): Promise<number> {
         {
           options: { ...o, faults: [...o.faults] },
           checks,
-          faults: { kills: k, terms: record.terms, restarts: record.restarts, connKills: record.connKills, poison: record.poison, operator: Object.fromEntries(record.operator), workerExits: unexpected },
-          orders: { placed: driver.orders.length, confirmed: driver.orders.filter((x) => x.confirmed).length, ...driver.stats, status: Object.fromEntries(driver.stats.status) },
+          faults: {
+            kills: k,
+            terms: record.terms,
+            restarts: record.restarts,
+            connKills: record.connKills,
+            poison: record.poison,
+            operator: Object.fromEntries(record.operator),
+            workerExits: unexpected,
+          },
+          orders: {
+            placed: driver.orders.length,
+            confirmed: driver.orders.filter((x) => x.confirmed).length,
+            ...driver.stats,
+            status: Object.fromEntries(driver.stats.status),
+          },
           outcomes: outcomeRows,
         },
         null,
@@ -408,15 +564,28 @@ function summarizeExits(exits: ExitRecord[]): string {
   if (exits.length === 0) return 'none';
   const byCause = new Map<string, number>();
   for (const e of exits) {
-    const last = e.lastLines.split('\n').reverse().find((l) => /"level":(50|60)|Error/.test(l)) ?? '';
-    const msg = (/"message":"([^"]{0,70})/.exec(last)?.[1] ?? /"msg":"([^"]{0,70})/.exec(last)?.[1] ?? last.slice(0, 70)).trim();
+    const last =
+      e.lastLines
+        .split('\n')
+        .reverse()
+        .find((l) => /"level":(50|60)|Error/.test(l)) ?? '';
+    const msg = (
+      /"message":"([^"]{0,70})/.exec(last)?.[1] ??
+      /"msg":"([^"]{0,70})/.exec(last)?.[1] ??
+      last.slice(0, 70)
+    ).trim();
     const key = `${e.signal ?? `code ${e.code}`}${msg ? `: ${msg}` : ''}`;
     byCause.set(key, (byCause.get(key) ?? 0) + 1);
   }
   return [...byCause].map(([c, n]) => `${n}× ${c}`).join('; ');
 }
 
-async function printProgress(sql: postgres.Sql, driver: LoadDriver, fleet: WorkerFleet, r: ReturnType<typeof emptyFaultLog>): Promise<void> {
+async function printProgress(
+  sql: postgres.Sql,
+  driver: LoadDriver,
+  fleet: WorkerFleet,
+  r: ReturnType<typeof emptyFaultLog>,
+): Promise<void> {
   const [row] = await sql<{ done: number; flight: number; flagged: number; jobs: number }[]>`
     select count(*) filter (where saga_state_is_terminal(state))::int as done,
            count(*) filter (where not saga_state_is_terminal(state) and not needs_intervention)::int as flight,

@@ -50,7 +50,12 @@ export function orderInput(overrides: Partial<CreateOrderInput> = {}): CreateOrd
     patientId: 'PAT-1001',
     prescriberId: 'PR-2001',
     medications: [{ sku: 'AMOX-500', quantity: 2 }],
-    shippingAddress: { line1: '1 Canal Street', city: 'Amsterdam', postalCode: '1011AB', country: 'NL' },
+    shippingAddress: {
+      line1: '1 Canal Street',
+      city: 'Amsterdam',
+      postalCode: '1011AB',
+      country: 'NL',
+    },
     ...overrides,
   };
 }
@@ -61,7 +66,11 @@ export const withPostalCode = (postalCode: string, overrides: Partial<CreateOrde
 };
 
 /** Polls until `check` returns true; fails with `describe()` after the timeout. */
-export async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
@@ -85,7 +94,10 @@ export async function waitForSettled(db: Database, timeoutMs = 30_000): Promise<
 }
 
 export async function getSagaRow(db: Database, sagaId: string) {
-  const [row] = await db.select().from(orderFulfillmentSagas).where(eq(orderFulfillmentSagas.sagaId, sagaId));
+  const [row] = await db
+    .select()
+    .from(orderFulfillmentSagas)
+    .where(eq(orderFulfillmentSagas.sagaId, sagaId));
   if (!row) throw new Error(`no saga ${sagaId}`);
   return row;
 }
@@ -101,7 +113,9 @@ export async function eventTypes(db: Database, sagaId: string): Promise<string[]
 }
 
 export async function jobCount(db: Database): Promise<number> {
-  const [row] = await db.execute<{ n: number }>(sql`select count(*)::int as n from graphile_worker.jobs`);
+  const [row] = await db.execute<{ n: number }>(
+    sql`select count(*)::int as n from graphile_worker.jobs`,
+  );
   return row?.n ?? 0;
 }
 

@@ -3,7 +3,11 @@ import { simulateCarrier } from '@/lib/domain/carrier-simulator';
 import { TransientError, type StepHandler } from '../task-context';
 
 export const initiateShipment: StepHandler = async ({ order, attempt, idempotencyKey }) => {
-  const response = simulateCarrier({ idempotencyKey, postalCode: order.shippingAddress.postalCode, attempt });
+  const response = simulateCarrier({
+    idempotencyKey,
+    postalCode: order.shippingAddress.postalCode,
+    attempt,
+  });
   switch (response.kind) {
     case 'transient':
       throw new TransientError(response.reason);
@@ -15,7 +19,11 @@ export const initiateShipment: StepHandler = async ({ order, attempt, idempotenc
     case 'accepted':
       return {
         type: 'order.shipment_initiated',
-        payload: { orderId: order.orderId, shipmentId: `SHP-${randomUUID()}`, carrierReference: response.carrierReference },
+        payload: {
+          orderId: order.orderId,
+          shipmentId: `SHP-${randomUUID()}`,
+          carrierReference: response.carrierReference,
+        },
       };
   }
 };

@@ -22,11 +22,20 @@ export interface ChaosApi {
 
 /** Network errors become status 0: the caller decides whether to try again. */
 export function httpApi(baseUrl: string, token: string, timeoutMs = 15_000): ChaosApi {
-  const call = async (method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> => {
+  const call = async (
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse> => {
     try {
       const res = await fetch(`${baseUrl}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          ...headers,
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -48,16 +57,29 @@ export function httpApi(baseUrl: string, token: string, timeoutMs = 15_000): Cha
     retry: (id, reason) => call('POST', `/api/sagas/${id}/retry`, { reason }),
     cancel: (id, reason) => call('POST', `/api/sagas/${id}/cancel`, { reason }),
     setFault: (s) => call('PUT', '/api/faults', { items: [s], reason: 'chaos drill' }),
-    setStock: (sku, onHand) => call('PUT', `/api/inventory/${encodeURIComponent(sku)}`, { onHand, reason: 'chaos drill' }),
+    setStock: (sku, onHand) =>
+      call('PUT', `/api/inventory/${encodeURIComponent(sku)}`, { onHand, reason: 'chaos drill' }),
     close: async () => {},
   };
 }
 
-const STATUS_OF: Record<string, number> = { invalid_input: 400, not_found: 404, conflict: 409, rule_violation: 422 };
+const STATUS_OF: Record<string, number> = {
+  invalid_input: 400,
+  not_found: 404,
+  conflict: 409,
+  rule_violation: 422,
+};
 
 /** The commands in this process, with their own small pool (a separate process from the workers). */
 export async function directApi(url: string): Promise<ChaosApi> {
-  const [{ connect }, { createOrder }, { retrySaga, cancelSaga }, { setFaultSetting }, { AppError }, { sql }] = await Promise.all([
+  const [
+    { connect },
+    { createOrder },
+    { retrySaga, cancelSaga },
+    { setFaultSetting },
+    { AppError },
+    { sql },
+  ] = await Promise.all([
     import('@/db/client'),
     import('@/lib/commands/create-order'),
     import('@/lib/commands/operator-action'),
@@ -71,10 +93,14 @@ export async function directApi(url: string): Promise<ChaosApi> {
       const body = (await fn()) as Record<string, unknown>;
       return { status: ok, body };
     } catch (err) {
-      if (err instanceof AppError) return { status: STATUS_OF[err.kind] ?? 500, body: { error: err.message } };
+      if (err instanceof AppError)
+        return { status: STATUS_OF[err.kind] ?? 500, body: { error: err.message } };
       const code = (err as { code?: string }).code;
       // Lost connection / server shutting down: what the web app answers as a 5xx.
-      return { status: code && /^(57|08|53)/.test(code) ? 503 : 0, body: { error: err instanceof Error ? err.message : String(err) } };
+      return {
+        status: code && /^(57|08|53)/.test(code) ? 503 : 0,
+        body: { error: err instanceof Error ? err.message : String(err) },
+      };
     }
   };
   return {
@@ -88,12 +114,16 @@ export async function directApi(url: string): Promise<ChaosApi> {
       });
       return replayed ? { ...res, status: 200 } : res;
     },
-    retry: (id, reason) => wrap(202, () => retrySaga(conn.db, id, { reason }, 'operator:chaos-drill')),
-    cancel: (id, reason) => wrap(202, () => cancelSaga(conn.db, id, { reason }, 'operator:chaos-drill')),
+    retry: (id, reason) =>
+      wrap(202, () => retrySaga(conn.db, id, { reason }, 'operator:chaos-drill')),
+    cancel: (id, reason) =>
+      wrap(202, () => cancelSaga(conn.db, id, { reason }, 'operator:chaos-drill')),
     setFault: (s) => wrap(200, () => setFaultSetting(conn.db, s)),
     setStock: (sku, onHand) =>
       wrap(200, async () => {
-        await conn.db.execute(sql`update inventory_items set on_hand = ${onHand} where sku = ${sku} and reserved <= ${onHand}`);
+        await conn.db.execute(
+          sql`update inventory_items set on_hand = ${onHand} where sku = ${sku} and reserved <= ${onHand}`,
+        );
         return { sku, onHand };
       }),
     close: () => conn.sql.end({ timeout: 5 }),

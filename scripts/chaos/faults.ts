@@ -33,9 +33,12 @@ export function buildSchedule(o: ChaosOptions, rng: Rng): ScheduledFault[] {
     );
   };
   const plan: ScheduledFault[] = [];
-  if (o.faults.has('sigkill')) for (const at of spread(o.kills, 0.45)) plan.push({ at, kind: 'sigkill' });
-  if (o.faults.has('sigterm')) for (const at of spread(o.terms, 0.3, 0.3)) plan.push({ at, kind: 'sigterm' });
-  if (o.faults.has('pg-terminate')) for (const at of spread(o.connKills, 0.3, 0.7)) plan.push({ at, kind: 'pg-terminate' });
+  if (o.faults.has('sigkill'))
+    for (const at of spread(o.kills, 0.45)) plan.push({ at, kind: 'sigkill' });
+  if (o.faults.has('sigterm'))
+    for (const at of spread(o.terms, 0.3, 0.3)) plan.push({ at, kind: 'sigterm' });
+  if (o.faults.has('pg-terminate'))
+    for (const at of spread(o.connKills, 0.3, 0.7)) plan.push({ at, kind: 'pg-terminate' });
   if (o.faults.has('pg-restart')) {
     for (let i = 0; i < o.pgRestarts; i++) {
       const at = Math.round(start + ((end - start) * (i + 1)) / (o.pgRestarts + 1));
@@ -88,7 +91,15 @@ export interface FaultLog {
 }
 
 export function emptyFaultLog(): FaultLog {
-  return { kills: [], terms: [], restarts: [], connKills: [], poison: [], operator: new Map(), errors: [] };
+  return {
+    kills: [],
+    terms: [],
+    restarts: [],
+    connKills: [],
+    poison: [],
+    operator: new Map(),
+    errors: [],
+  };
 }
 
 export interface FaultContext {
@@ -103,7 +114,9 @@ export interface FaultContext {
   t0: number;
 }
 
-async function lockedByPid(sql: postgres.Sql): Promise<Map<number, { ids: string[]; locked: number }>> {
+async function lockedByPid(
+  sql: postgres.Sql,
+): Promise<Map<number, { ids: string[]; locked: number }>> {
   const rows = await sql<{ pid: number; worker_ids: string[]; locked: number }[]>`
     select h.pid, h.worker_ids,
       (select count(*)::int from graphile_worker.jobs j where j.locked_by = any (h.worker_ids)) as locked
@@ -113,7 +126,9 @@ async function lockedByPid(sql: postgres.Sql): Promise<Map<number, { ids: string
 
 async function lockedBy(sql: postgres.Sql, ids: string[]): Promise<number> {
   if (ids.length === 0) return 0;
-  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from graphile_worker.jobs where locked_by = any (${ids}::text[])`;
+  const [row] = await sql<
+    { n: number }[]
+  >`select count(*)::int as n from graphile_worker.jobs where locked_by = any (${ids}::text[])`;
   return row?.n ?? 0;
 }
 
@@ -137,24 +152,39 @@ function watchRelease(ctx: FaultContext, ids: string[], killedAt: number, rec: K
 export async function sigkillWorker(ctx: FaultContext): Promise<void> {
   // Prefer a worker that is inside a step right now; give it up to 3 s to be caught mid-step.
   let target: { pid: number; ids: string[]; locked: number } | undefined;
-  for (const deadline = Date.now() + 3000; Date.now() < deadline && !target; ) {
+  for (const deadline = Date.now() + 3000; Date.now() < deadline && !target;) {
     const alive = new Set(ctx.fleet.list.map((w) => w.pid));
-    const busy = [...(await lockedByPid(ctx.sql).catch(() => new Map<number, { ids: string[]; locked: number }>()))]
+    const busy = [
+      ...(await lockedByPid(ctx.sql).catch(
+        () => new Map<number, { ids: string[]; locked: number }>(),
+      )),
+    ]
       .filter(([pid, v]) => alive.has(pid) && v.locked > 0)
       .map(([pid, v]) => ({ pid, ...v }));
     if (busy.length > 0) target = ctx.rng.pick(busy);
     else await sleep(100);
   }
-  const worker = target ? ctx.fleet.list.find((w) => w.pid === target.pid) : ctx.rng.pick(ctx.fleet.list);
+  const worker = target
+    ? ctx.fleet.list.find((w) => w.pid === target.pid)
+    : ctx.rng.pick(ctx.fleet.list);
   if (!worker) {
     ctx.record.errors.push('sigkill: no running worker');
     return;
   }
-  const info = target ?? (await lockedByPid(ctx.sql).catch(() => new Map()).then((m) => m.get(worker.pid))) ?? { ids: [], locked: 0 };
+  const info = target ??
+    (await lockedByPid(ctx.sql)
+      .catch(() => new Map())
+      .then((m) => m.get(worker.pid))) ?? { ids: [], locked: 0 };
   worker.signal('SIGKILL');
   const killedAt = Date.now();
   ctx.fleet.spawn();
-  const rec: KillRecord = { at: killedAt - ctx.t0, pid: worker.pid, midStep: info.locked > 0, lockedJobs: info.locked, releasedAfterMs: info.locked > 0 ? null : 0 };
+  const rec: KillRecord = {
+    at: killedAt - ctx.t0,
+    pid: worker.pid,
+    midStep: info.locked > 0,
+    lockedJobs: info.locked,
+    releasedAfterMs: info.locked > 0 ? null : 0,
+  };
   ctx.record.kills.push(rec);
   if (info.locked > 0) watchRelease(ctx, info.ids, killedAt, rec);
 }
@@ -165,8 +195,14 @@ export async function sigtermWorker(ctx: FaultContext): Promise<void> {
   // may be restarting).
   let beating = new Map<number, { ids: string[]; locked: number }>();
   let started: typeof ctx.fleet.list = [];
-  for (const deadline = Date.now() + 20_000; started.length === 0 && Date.now() < deadline; await sleep(250)) {
-    beating = await lockedByPid(ctx.sql).catch(() => new Map<number, { ids: string[]; locked: number }>());
+  for (
+    const deadline = Date.now() + 20_000;
+    started.length === 0 && Date.now() < deadline;
+    await sleep(250)
+  ) {
+    beating = await lockedByPid(ctx.sql).catch(
+      () => new Map<number, { ids: string[]; locked: number }>(),
+    );
     started = ctx.fleet.list.filter((w) => beating.has(w.pid) && Date.now() - w.startedAt > 500);
   }
   const worker = started.length > 0 ? ctx.rng.pick(started) : undefined;
@@ -198,20 +234,33 @@ export async function terminateConnections(ctx: FaultContext): Promise<void> {
   ctx.record.connKills.push({ backends: row?.n ?? 0 });
 }
 
-export async function restartDatabase(ctx: FaultContext, mode: 'fast' | 'immediate'): Promise<void> {
+export async function restartDatabase(
+  ctx: FaultContext,
+  mode: 'fast' | 'immediate',
+): Promise<void> {
   const started = Date.now();
   try {
     await ctx.db.restart(mode, 2000);
     ctx.record.restarts.push({ at: started - ctx.t0, mode, downMs: Date.now() - started });
   } catch (err) {
-    ctx.record.restarts.push({ at: started - ctx.t0, mode, downMs: Date.now() - started, error: String(err) });
+    ctx.record.restarts.push({
+      at: started - ctx.t0,
+      mode,
+      downMs: Date.now() - started,
+      error: String(err),
+    });
     throw err;
   }
 }
 
 export async function setPoison(ctx: FaultContext, task: Task, on: boolean): Promise<void> {
   for (let i = 0; ; i++) {
-    const r = await ctx.api.setFault({ task, failureRate: 0, transientRate: on ? 1 : 0, latencyMs: BASE_LATENCY_MS });
+    const r = await ctx.api.setFault({
+      task,
+      failureRate: 0,
+      transientRate: on ? 1 : 0,
+      latencyMs: BASE_LATENCY_MS,
+    });
     if (r.status >= 200 && r.status < 300) break;
     if (i >= 30) throw new Error(`PUT /api/faults for ${task} answered ${r.status}`);
     await sleep(1000);
@@ -229,13 +278,20 @@ export async function setBaseFaults(api: ChaosApi, latencyMs: number): Promise<v
     for (let i = 0; ; i++) {
       const r = await api.setFault({ task, failureRate: 0, transientRate: 0, latencyMs });
       if (r.status >= 200 && r.status < 300) break;
-      if (i >= 30) throw new Error(`PUT /api/faults for ${task} answered ${r.status}: ${JSON.stringify(r.body)}`);
+      if (i >= 30)
+        throw new Error(
+          `PUT /api/faults for ${task} answered ${r.status}: ${JSON.stringify(r.body)}`,
+        );
       await sleep(1000);
     }
   }
 }
 
-export async function runSchedule(ctx: FaultContext, plan: ScheduledFault[], shouldStop: () => boolean): Promise<void> {
+export async function runSchedule(
+  ctx: FaultContext,
+  plan: ScheduledFault[],
+  shouldStop: () => boolean,
+): Promise<void> {
   for (const fault of plan) {
     const wait = ctx.t0 + fault.at - Date.now();
     if (wait > 0) await sleep(wait);
@@ -259,7 +315,9 @@ export async function runSchedule(ctx: FaultContext, plan: ScheduledFault[], sho
         case 'poison-on':
         case 'poison-off':
           await setPoison(ctx, fault.task, fault.kind === 'poison-on');
-          ctx.log(`poison ${fault.kind === 'poison-on' ? 'on' : 'off'}: ${fault.task} always throws`);
+          ctx.log(
+            `poison ${fault.kind === 'poison-on' ? 'on' : 'off'}: ${fault.task} always throws`,
+          );
           break;
       }
     } catch (err) {

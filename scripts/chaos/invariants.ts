@@ -29,13 +29,22 @@ const ONCE: readonly EventType[] = [
 ];
 
 const sample = (items: readonly unknown[], n = 3) =>
-  items.length === 0 ? '' : ` e.g. ${items.slice(0, n).map((i) => (typeof i === 'string' ? i : JSON.stringify(i))).join('; ')}`;
+  items.length === 0
+    ? ''
+    : ` e.g. ${items
+        .slice(0, n)
+        .map((i) => (typeof i === 'string' ? i : JSON.stringify(i)))
+        .join('; ')}`;
 
 /** Everything that is read from the database alone (no knowledge of what the drill sent). */
 export async function checkDatabase(sql: postgres.Sql): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (name: string, bad: readonly unknown[], okDetail: string, what: string) =>
-    checks.push({ name, ok: bad.length === 0, detail: bad.length === 0 ? okDetail : `${bad.length} ${what}${sample(bad)}` });
+    checks.push({
+      name,
+      ok: bad.length === 0,
+      detail: bad.length === 0 ? okDetail : `${bad.length} ${what}${sample(bad)}`,
+    });
 
   const [totals] = await sql<{ sagas: number; events: number; streams: number }[]>`
     select (select count(*)::int from order_fulfillment_sagas) as sagas, (select count(*)::int from events) as events,
@@ -44,7 +53,12 @@ export async function checkDatabase(sql: postgres.Sql): Promise<Check[]> {
   const gaps = await sql<{ stream_id: string }[]>`
     select stream_id from events group by stream_id
     having min(version) <> 1 or max(version) <> count(*) or count(distinct version) <> count(*)`;
-  add('event streams are 1..n, no gap or duplicate', gaps.map((g) => g.stream_id), `${totals!.streams} streams, ${totals!.events} events`, 'streams');
+  add(
+    'event streams are 1..n, no gap or duplicate',
+    gaps.map((g) => g.stream_id),
+    `${totals!.streams} streams, ${totals!.events} events`,
+    'streams',
+  );
 
   const twice = await sql<{ saga: string; type: string; n: number }[]>`
     select metadata->>'correlationId' as saga, type || coalesce(':' || (payload->>'task'), '') as type, count(*)::int as n
@@ -60,14 +74,19 @@ export async function checkDatabase(sql: postgres.Sql): Promise<Check[]> {
     having count(*) > 1`;
   add(
     'no step or compensation event twice in a saga',
-    [...twice.map((t) => `${t.saga} ${t.type}×${t.n}`), ...bothOutcomes.map((b) => `${b.saga}: a step both succeeded and failed`)],
+    [
+      ...twice.map((t) => `${t.saga} ${t.type}×${t.n}`),
+      ...bothOutcomes.map((b) => `${b.saga}: a step both succeeded and failed`),
+    ],
     'each at most once',
     'repeats',
   );
 
   // Compensations: exactly the reverse of the steps that succeeded, after them, all of it for
   // a CANCELLED saga and none for a COMPLETED one.
-  const timelines = await sql<{ saga: string; state: string; types: string[]; tasks: (string | null)[] }[]>`
+  const timelines = await sql<
+    { saga: string; state: string; types: string[]; tasks: (string | null)[] }[]
+  >`
     select s.saga_id as saga, s.state,
       array_agg(e.type order by e.position) as types,
       array_agg(e.payload->>'task' order by e.position) as tasks
@@ -89,17 +108,27 @@ export async function checkDatabase(sql: postgres.Sql): Promise<Check[]> {
     const plan = compensationPlan(succeeded);
     const prefix = plan.slice(0, comps.length);
     if (stepAfterComp) badComp.push(`${t.saga}: a step succeeded after compensation began`);
-    else if (comps.join() !== prefix.join()) badComp.push(`${t.saga}: ran [${comps}] but plan is [${plan}]`);
-    else if (t.state === 'CANCELLED' && comps.length !== plan.length) badComp.push(`${t.saga}: CANCELLED with [${comps}] of [${plan}]`);
-    else if (t.state === 'COMPLETED' && comps.length > 0) badComp.push(`${t.saga}: COMPLETED but compensated`);
+    else if (comps.join() !== prefix.join())
+      badComp.push(`${t.saga}: ran [${comps}] but plan is [${plan}]`);
+    else if (t.state === 'CANCELLED' && comps.length !== plan.length)
+      badComp.push(`${t.saga}: CANCELLED with [${comps}] of [${plan}]`);
+    else if (t.state === 'COMPLETED' && comps.length > 0)
+      badComp.push(`${t.saga}: COMPLETED but compensated`);
   }
-  add('compensations exactly reverse the succeeded steps', badComp, `${timelines.length} saga timelines`, 'sagas');
+  add(
+    'compensations exactly reverse the succeeded steps',
+    badComp,
+    `${timelines.length} saga timelines`,
+    'sagas',
+  );
 
   const stock = await sql<{ sku: string; on_hand: number; reserved: number; active: number }[]>`
     select i.sku, i.on_hand, i.reserved, coalesce(sum(r.quantity) filter (where r.status = 'active'), 0)::int as active
     from inventory_items i left join inventory_reservations r on r.sku = i.sku
     group by i.sku, i.on_hand, i.reserved order by i.sku`;
-  const badStock = stock.filter((s) => s.reserved !== s.active || s.reserved < 0 || s.on_hand < 0 || s.active > s.on_hand);
+  const badStock = stock.filter(
+    (s) => s.reserved !== s.active || s.reserved < 0 || s.on_hand < 0 || s.active > s.on_hand,
+  );
   add(
     'reserved = sum of active reservations; none negative; none oversold',
     badStock.map((s) => `${s.sku} on_hand ${s.on_hand} reserved ${s.reserved} active ${s.active}`),
@@ -127,8 +156,12 @@ export async function checkDatabase(sql: postgres.Sql): Promise<Check[]> {
     'a cancelled saga holds nothing; a completed one holds all it needs',
     [
       ...holding.map((h) => `${h.saga_id} ${h.state} ${h.sku}`),
-      ...completedWithout.map((c) => `${c.saga_id} COMPLETED without reservation/prescription/one shipment`),
-      ...cancelledWith.map((c) => `${c.saga_id} CANCELLED with a shipment, active prescription or live order`),
+      ...completedWithout.map(
+        (c) => `${c.saga_id} COMPLETED without reservation/prescription/one shipment`,
+      ),
+      ...cancelledWith.map(
+        (c) => `${c.saga_id} CANCELLED with a shipment, active prescription or live order`,
+      ),
     ],
     'reservations, prescriptions, shipments match each outcome',
     'sagas',
@@ -149,13 +182,29 @@ export async function checkDatabase(sql: postgres.Sql): Promise<Check[]> {
     union all
     select 'saga without order.created ' || s.saga_id from order_fulfillment_sagas s
       where not exists (select 1 from events e where e.type = 'order.created' and e.metadata->>'correlationId' = s.saga_id::text)`;
-  add('one order ↔ one saga ↔ one idempotency key', links.map((l) => l.problem), `${totals!.sagas} orders, ${totals!.sagas} sagas`, 'problems');
+  add(
+    'one order ↔ one saga ↔ one idempotency key',
+    links.map((l) => l.problem),
+    `${totals!.sagas} orders, ${totals!.sagas} sagas`,
+    'problems',
+  );
   return checks;
 }
 
 /** What the drill knows: the keys it sent and what the API confirmed. */
-export async function checkAgainstClient(sql: postgres.Sql, orders: readonly TrackedOrder[]): Promise<Check[]> {
-  const rows = await sql<{ order_id: string; saga_id: string; idempotency_key: string | null; state: string; failed_step: string | null }[]>`
+export async function checkAgainstClient(
+  sql: postgres.Sql,
+  orders: readonly TrackedOrder[],
+): Promise<Check[]> {
+  const rows = await sql<
+    {
+      order_id: string;
+      saga_id: string;
+      idempotency_key: string | null;
+      state: string;
+      failed_step: string | null;
+    }[]
+  >`
     select o.order_id, o.saga_id, o.idempotency_key, s.state, s.failed_step
     from orders o join order_fulfillment_sagas s using (saga_id)`;
   const byKey = new Map(rows.filter((r) => r.idempotency_key).map((r) => [r.idempotency_key!, r]));
@@ -166,19 +215,27 @@ export async function checkAgainstClient(sql: postgres.Sql, orders: readonly Tra
   let confirmed = 0;
   for (const o of orders) {
     const row = byKey.get(o.key);
-    if (o.namedOrders.size > 1 || o.namedSagas.size > 1) dup.push(`${o.key} answered with ${[...o.namedSagas].join(' and ')}`);
+    if (o.namedOrders.size > 1 || o.namedSagas.size > 1)
+      dup.push(`${o.key} answered with ${[...o.namedSagas].join(' and ')}`);
     if (!o.confirmed) continue;
     confirmed += 1;
-    if (!row || row.order_id !== o.body.orderId || (o.sagaId && row.saga_id !== o.sagaId)) lost.push(`${o.key} (${o.body.orderId})`);
-    else if (MUST_NOT_COMPLETE.includes(o.scenario) && row.state === 'COMPLETED') broken.push(`${o.body.orderId} (${o.scenario}) COMPLETED`);
+    if (!row || row.order_id !== o.body.orderId || (o.sagaId && row.saga_id !== o.sagaId))
+      lost.push(`${o.key} (${o.body.orderId})`);
+    else if (MUST_NOT_COMPLETE.includes(o.scenario) && row.state === 'COMPLETED')
+      broken.push(`${o.body.orderId} (${o.scenario}) COMPLETED`);
   }
-  const unknown = rows.filter((r) => !r.idempotency_key || !orders.some((o) => o.key === r.idempotency_key));
+  const unknown = rows.filter(
+    (r) => !r.idempotency_key || !orders.some((o) => o.key === r.idempotency_key),
+  );
   void byOrder;
   return [
     {
       name: 'nothing lost: every confirmed order exists, as confirmed',
       ok: lost.length === 0,
-      detail: lost.length === 0 ? `${confirmed} confirmed orders found` : `${lost.length} missing${sample(lost)}`,
+      detail:
+        lost.length === 0
+          ? `${confirmed} confirmed orders found`
+          : `${lost.length} missing${sample(lost)}`,
     },
     {
       name: 'nothing duplicated: one order per idempotency key',
@@ -191,7 +248,10 @@ export async function checkAgainstClient(sql: postgres.Sql, orders: readonly Tra
     {
       name: 'business rules held (no revoked/over-max/00000/00504 order completed)',
       ok: broken.length === 0,
-      detail: broken.length === 0 ? 'all failure paths ended as the rules say' : `${broken.length}${sample(broken)}`,
+      detail:
+        broken.length === 0
+          ? 'all failure paths ended as the rules say'
+          : `${broken.length}${sample(broken)}`,
     },
   ];
 }
@@ -236,9 +296,17 @@ export async function projectionDigest(url: string): Promise<Map<string, string[
     const out = new Map<string, string[]>();
     for (const [table, key] of Object.entries(PROJECTIONS)) {
       // updated_at of inventory_items is a wall-clock stamp, not derived from events.
-      const row = table === 'inventory_items' ? `json_build_object('sku', sku, 'on_hand', on_hand, 'reserved', reserved)` : 'row_to_json(t)';
-      const rows = await sql.unsafe<{ r: string }[]>(`select ${row}::text as r from ${table} t order by ${key}`);
-      out.set(table, rows.map((r) => r.r));
+      const row =
+        table === 'inventory_items'
+          ? `json_build_object('sku', sku, 'on_hand', on_hand, 'reserved', reserved)`
+          : 'row_to_json(t)';
+      const rows = await sql.unsafe<{ r: string }[]>(
+        `select ${row}::text as r from ${table} t order by ${key}`,
+      );
+      out.set(
+        table,
+        rows.map((r) => r.r),
+      );
     }
     return out;
   } finally {
@@ -246,7 +314,10 @@ export async function projectionDigest(url: string): Promise<Map<string, string[
   }
 }
 
-export function compareDigests(live: Map<string, string[]>, replayed: Map<string, string[]>): string[] {
+export function compareDigests(
+  live: Map<string, string[]>,
+  replayed: Map<string, string[]>,
+): string[] {
   const diffs: string[] = [];
   for (const [table, rows] of live) {
     const other = replayed.get(table) ?? [];
@@ -255,7 +326,10 @@ export function compareDigests(live: Map<string, string[]>, replayed: Map<string
       continue;
     }
     const i = rows.findIndex((r, j) => r !== other[j]);
-    if (i >= 0) diffs.push(`${table} row ${i}: live ${rows[i]!.slice(0, 200)} ≠ replayed ${other[i]!.slice(0, 200)}`);
+    if (i >= 0)
+      diffs.push(
+        `${table} row ${i}: live ${rows[i]!.slice(0, 200)} ≠ replayed ${other[i]!.slice(0, 200)}`,
+      );
   }
   return diffs;
 }

@@ -5,7 +5,15 @@ import { sleep, type Rng } from './rng';
  * The order mix. Every scenario has a deterministic business outcome (DESIGN.md "Domain
  * rules"), so the invariants can tell a rule that was broken from one that was merely raced.
  */
-export const SCENARIOS = ['happy', 'revoked', 'over-max', 'undeliverable', 'flaky-503', 'needs-human-504', 'contention'] as const;
+export const SCENARIOS = [
+  'happy',
+  'revoked',
+  'over-max',
+  'undeliverable',
+  'flaky-503',
+  'needs-human-504',
+  'contention',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 const WEIGHTS: [Scenario, number][] = [
@@ -31,7 +39,12 @@ export const SCARCE_SKU = 'INSU-GLAR';
 const SCARCE_MAX = 5;
 
 /** Scenarios whose orders must never complete, whatever the faults. */
-export const MUST_NOT_COMPLETE: readonly Scenario[] = ['revoked', 'over-max', 'undeliverable', 'needs-human-504'];
+export const MUST_NOT_COMPLETE: readonly Scenario[] = [
+  'revoked',
+  'over-max',
+  'undeliverable',
+  'needs-human-504',
+];
 
 export interface OrderBody {
   orderId: string;
@@ -69,7 +82,11 @@ export interface LoadStats {
   unconfirmed: number;
 }
 
-export function buildOrder(rng: Rng, n: number, seed: number): { scenario: Scenario; body: OrderBody } {
+export function buildOrder(
+  rng: Rng,
+  n: number,
+  seed: number,
+): { scenario: Scenario; body: OrderBody } {
   const scenario = rng.weighted(WEIGHTS);
   const line = () => {
     const m = rng.pick(PLENTIFUL);
@@ -80,7 +97,12 @@ export function buildOrder(rng: Rng, n: number, seed: number): { scenario: Scena
     patientId: `PAT-${rng.int(1000, 9999)}`,
     prescriberId: `PR-${rng.int(2000, 2999)}`,
     medications: [line()],
-    shippingAddress: { line1: `${rng.int(1, 400)} Canal Street`, city: 'Amsterdam', postalCode: '1011AB', country: 'NL' },
+    shippingAddress: {
+      line1: `${rng.int(1, 400)} Canal Street`,
+      city: 'Amsterdam',
+      postalCode: '1011AB',
+      country: 'NL',
+    },
   };
   if (rng.chance(0.3)) {
     const extra = line();
@@ -225,11 +247,15 @@ export class LoadDriver {
         order.namedOrders.add(orderId);
         order.namedSagas.add(sagaId);
         order.sagaId ??= sagaId;
-        if (orderId !== order.body.orderId) this.stats.unexpected.push(`order ${order.n}: answered with order ${orderId}`);
+        if (orderId !== order.body.orderId)
+          this.stats.unexpected.push(`order ${order.n}: answered with order ${orderId}`);
         return;
       }
       if (!isRetryable(r) || Date.now() > deadline) {
-        if (!isRetryable(r)) this.stats.unexpected.push(`order ${order.n} (${order.scenario}): ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
+        if (!isRetryable(r))
+          this.stats.unexpected.push(
+            `order ${order.n} (${order.scenario}): ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`,
+          );
         return;
       }
       this.stats.retriedErrors += 1;

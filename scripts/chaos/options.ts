@@ -113,23 +113,35 @@ export function parseChaosOptions(argv: string[]): ChaosOptions {
     console.log(HELP);
     process.exit(0);
   }
-  const num = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => {
+  const num = (
+    name: string,
+    raw: string | undefined,
+    fallback: number,
+    min: number,
+    max: number,
+  ) => {
     if (raw === undefined) return fallback;
     const n = Number(raw);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name}: expected a number from ${min} to ${max}, got "${raw}"`);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new Error(`--${name}: expected a number from ${min} to ${max}, got "${raw}"`);
     return n;
   };
   const minutes = num('minutes', values.minutes, 3, 0.1, 240);
   const faults = new Set<FaultKind>();
   const list = values.faults ?? FAULT_KINDS.join(',');
   if (list !== 'none') {
-    for (const f of list.split(',').map((s) => s.trim()).filter(Boolean)) {
-      if (!(FAULT_KINDS as readonly string[]).includes(f)) throw new Error(`--faults: unknown fault "${f}" (known: ${FAULT_KINDS.join(', ')})`);
+    for (const f of list
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      if (!(FAULT_KINDS as readonly string[]).includes(f))
+        throw new Error(`--faults: unknown fault "${f}" (known: ${FAULT_KINDS.join(', ')})`);
       faults.add(f as FaultKind);
     }
   }
   const transport = values.transport ?? 'http';
-  if (transport !== 'http' && transport !== 'direct') throw new Error(`--transport: http or direct, got "${transport}"`);
+  if (transport !== 'http' && transport !== 'direct')
+    throw new Error(`--transport: http or direct, got "${transport}"`);
   const int = (name: string, raw: string | undefined, fallback: number, min: number, max: number) =>
     Math.round(num(name, raw, fallback, min, max));
   return {
@@ -143,7 +155,13 @@ export function parseChaosOptions(argv: string[]): ChaosOptions {
     kills: int('kills', values.kills, Math.round(minutes * 9), 0, 10_000),
     terms: int('terms', values.terms, Math.max(1, Math.round(minutes)), 0, 10_000),
     pgRestarts: int('pg-restarts', values['pg-restarts'], 2, 0, 100),
-    connKills: int('conn-kills', values['conn-kills'], Math.max(5, Math.round(minutes * 2)), 0, 10_000),
+    connKills: int(
+      'conn-kills',
+      values['conn-kills'],
+      Math.max(5, Math.round(minutes * 2)),
+      0,
+      10_000,
+    ),
     skewSeconds: num('skew-seconds', values['skew-seconds'], 180, 1, 86_400),
     diskMb: int('disk-mb', values['disk-mb'], 128, 32, 4096),
     settleSeconds: num('settle', values.settle, 90, 5, 3600),
