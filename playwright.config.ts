@@ -64,8 +64,9 @@ export default defineConfig({
     url: `${baseURL}/api/health`,
     env: { ...database, PORT: String(PORT), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
     reuseExistingServer: false,
-    // Includes a `next build` when the sources changed since the last one.
-    timeout: 300_000,
+    // Includes a `next build` when the sources changed since the last one (up to 5 min on 2
+    // busy cores).
+    timeout: 600_000,
     // SIGTERM lets the supervisor stop web and worker before its database.
     gracefulShutdown: { signal: 'SIGTERM', timeout: 20_000 },
     stdout: 'pipe',

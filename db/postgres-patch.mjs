@@ -24,6 +24,8 @@
 //   https://github.com/porsager/postgres/pull/1155, https://github.com/porsager/postgres/pull/1215
 // Found by `npm run chaos` (pg_terminate_backend during a transaction); regression test:
 // db/client-resilience.int.test.ts. This file's own test: db/postgres-patch.int.test.ts.
+// The fs calls carry turbopackIgnore: they read node_modules/postgres at run time, and without
+// it Next's build would trace the whole project into the server output.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -84,13 +86,15 @@ export const POSTGRES_PATCHES = [
 export function findPostgres(from = process.cwd()) {
   for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'node_modules', 'postgres');
-    if (existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (existsSync(/*turbopackIgnore: true*/ path.join(candidate, 'package.json')))
+      return candidate;
     if (dir === path.dirname(dir)) return undefined;
   }
 }
 
 function versionOf(dir) {
-  return JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
+  return JSON.parse(readFileSync(/*turbopackIgnore: true*/ path.join(dir, 'package.json'), 'utf8'))
+    .version;
 }
 
 /**
@@ -108,8 +112,8 @@ export function postgresPatchProblems(dir = findPostgres()) {
     for (const patch of POSTGRES_PATCHES) {
       const file = path.join(variant, patch.file);
       const full = path.join(dir, file);
-      if (!existsSync(full)) problems.push(`${file} is missing`);
-      else if (!readFileSync(full, 'utf8').includes(patch.mark)) {
+      if (!existsSync(/*turbopackIgnore: true*/ full)) problems.push(`${file} is missing`);
+      else if (!readFileSync(/*turbopackIgnore: true*/ full, 'utf8').includes(patch.mark)) {
         problems.push(`${file} is not patched (${patch.mark})`);
       }
     }
@@ -136,7 +140,7 @@ export function applyPostgresPatches(dir = findPostgres()) {
     for (const patch of POSTGRES_PATCHES) {
       const file = path.join(variant, patch.file);
       const full = path.join(dir, file);
-      let text = readFileSync(full, 'utf8');
+      let text = readFileSync(/*turbopackIgnore: true*/ full, 'utf8');
       if (text.includes(patch.mark)) continue;
       const unmatched = patch.replacements.filter(([from]) => text.split(from).length !== 2);
       if (unmatched.length > 0) {
@@ -146,7 +150,7 @@ export function applyPostgresPatches(dir = findPostgres()) {
         );
       }
       for (const [from, to] of patch.replacements) text = text.replace(from, () => to);
-      writeFileSync(full, text);
+      writeFileSync(/*turbopackIgnore: true*/ full, text);
       applied += 1;
     }
   }
