@@ -3,7 +3,8 @@ import { closeSync, existsSync, openSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import postgres from 'postgres';
+import { clusterSecrets, type ClusterSecrets } from './embedded-credentials';
+import { secureCluster } from './embedded-roles';
 import {
   ensureTraversable,
   isAlive,
@@ -28,9 +29,7 @@ import {
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const USER = 'postgres';
-// Loopback only (listen_addresses=127.0.0.1), so a fixed password is enough.
-const PASSWORD = 'rxsaga';
+const SUPERUSER = 'postgres';
 
 export interface EnsureDatabaseOptions {
   dataDir?: string;
@@ -41,6 +40,12 @@ export interface EnsureDatabaseOptions {
   /** Wipe the data directory first (e2e runs). Refused while another live process uses it. */
   fresh?: boolean;
   log?: (message: string) => void;
+  /**
+   * Whom `url` connects as. 'owner' (the default, what the app runs as): a role of the
+   * database's name that owns that database and nothing else, no superuser. 'superuser': the
+   * cluster's superuser, for the test, bench and chaos harnesses that create and drop databases.
+   */
+  as?: 'owner' | 'superuser';
 }
 
 export interface DatabaseHandle {
@@ -65,9 +70,6 @@ export function embeddedOptionsFromEnv(env = process.env): EnsureDatabaseOptions
   };
 }
 
-export const databaseUrl = (port: number, database: string) =>
-  `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
-
 export async function ensureDatabase(opts: EnsureDatabaseOptions = {}): Promise<DatabaseHandle> {
   const external = process.env.DATABASE_URL;
   if (external) return { url: external, owned: false, stop: async () => {} };
@@ -79,9 +81,12 @@ export async function ensureDatabase(opts: EnsureDatabaseOptions = {}): Promise<
   await fs.mkdir(path.dirname(dataDir), { recursive: true });
   ensureTraversable(path.dirname(dataDir), log);
 
-  const server = await withFileLock(`${dataDir}.lock`, () => startOrReuse(dataDir, opts, log));
-  await createDatabaseIfMissing(databaseUrl(server.port, 'postgres'), database);
-  const url = databaseUrl(server.port, database);
+  // The passwords are made (or read) under the lock too: two first starts must agree on them.
+  const { server, secrets } = await withFileLock(`${dataDir}.lock`, async () => {
+    const secrets = await clusterSecrets(`${dataDir}.credentials.json`);
+    return { secrets, server: await startOrReuse(dataDir, opts, log, secrets) };
+  });
+  const url = await secureCluster(server.port, database, secrets, opts.as ?? 'owner', log);
   if (!server.owned) return { url, owned: false, stop: async () => {} };
 
   let stopped = false;
@@ -110,6 +115,7 @@ async function startOrReuse(
   dataDir: string,
   opts: EnsureDatabaseOptions,
   log: (m: string) => void,
+  secrets: ClusterSecrets,
 ): Promise<Server> {
   const ownerFile = `${dataDir}.owner`;
   const running = await readPostmasterPid(dataDir);
@@ -134,7 +140,8 @@ async function startOrReuse(
   }
   if (opts.fresh) await fs.rm(dataDir, { recursive: true, force: true });
 
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(dataDir, log);
+  if (!existsSync(path.join(dataDir, 'PG_VERSION')))
+    await initialise(dataDir, secrets.superuserPassword, log);
   const port = opts.port ?? 54329;
   const pid = await spawnPostmaster(dataDir, port, opts.fsync ?? true);
   await fs.writeFile(ownerFile, String(process.pid));
@@ -143,7 +150,11 @@ async function startOrReuse(
   return { pid, port, owned: true };
 }
 
-async function initialise(dataDir: string, log: (m: string) => void): Promise<void> {
+async function initialise(
+  dataDir: string,
+  superuserPassword: string,
+  log: (m: string) => void,
+): Promise<void> {
   const entries = await fs.readdir(dataDir).catch(() => [] as string[]);
   if (entries.length > 0) {
     // initdb killed mid-way leaves a directory it refuses to reuse; anything else is not ours.
@@ -168,8 +179,8 @@ async function initialise(dataDir: string, log: (m: string) => void): Promise<vo
   }
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
-    user: USER,
-    password: PASSWORD,
+    user: SUPERUSER,
+    password: superuserPassword,
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: true,
@@ -224,18 +235,4 @@ async function spawnPostmaster(dataDir: string, port: number, fsync: boolean): P
   }
   child.kill('SIGKILL');
   throw new Error(`PostgreSQL did not become ready within 60 s; see ${logFile}`);
-}
-
-async function createDatabaseIfMissing(adminUrl: string, name: string): Promise<void> {
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
-  try {
-    const rows = await sql`select 1 from pg_database where datname = ${name}`;
-    if (rows.length > 0) return;
-    // Two processes may race here: "already exists" (or its unique-index twin) means done.
-    await sql.unsafe(`create database "${name}"`).catch((err: { code?: string }) => {
-      if (err.code !== '42P04' && err.code !== '23505') throw err;
-    });
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
 }

@@ -25,6 +25,8 @@ export async function openBenchDatabase(log: (m: string) => void): Promise<Bench
     dataDir: BENCH_DATA_DIR,
     port: BENCH_PORT,
     database: 'rxsaga_bench',
+    // The harness resets databases and reads server statistics and settings.
+    as: 'superuser',
     fsync: true,
     log: (m) => log(`database: ${m}`),
   });

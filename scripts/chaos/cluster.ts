@@ -43,10 +43,12 @@ export async function startEmbeddedDatabase(
   port: number,
   log: Log,
 ): Promise<ChaosDatabase> {
+  // Superuser: the drill creates and drops databases and terminates every connection.
   const options = {
     dataDir,
     port,
     database: 'postgres',
+    as: 'superuser' as const,
     fsync: true,
     log: (m: string) => log(`postgres: ${m}`),
   };

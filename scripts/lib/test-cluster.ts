@@ -39,6 +39,8 @@ export async function startTestCluster(log: (m: string) => void): Promise<TestCl
     // Another port when another checkout's test run holds 54330 on this machine.
     port: Number(process.env.RXSAGA_TEST_PG_PORT ?? 54330),
     database: 'postgres',
+    // The runner creates and drops a database per test file.
+    as: 'superuser',
     fsync: false,
     log,
   });
