@@ -16,7 +16,6 @@ const baseURL = `http://127.0.0.1:${PORT}`;
 process.env.RXSAGA_API_TOKEN ??= 'e2e-api-token-0123456789abcdef';
 process.env.RXSAGA_ADMIN_PASSWORD ??= 'e2e-admin-password';
 process.env.RXSAGA_VIEWER_PASSWORD ??= 'e2e-viewer-password';
-process.env.RXSAGA_SESSION_SECRET ??= 'e2e-session-secret-0123456789abcdef0123456789';
 
 const database: Record<string, string> = process.env.RXSAGA_E2E_DATABASE_URL
   ? { DATABASE_URL: process.env.RXSAGA_E2E_DATABASE_URL }

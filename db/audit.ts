@@ -1,3 +1,4 @@
+import type { Role } from '@/lib/auth/roles';
 import type { DbOrTx } from './client';
 import { auditLog } from './schema';
 
@@ -14,9 +15,14 @@ export const AUDIT_ACTIONS = [
   'task.resume',
   'bulk.create',
   'bulk.cancel',
+  'account.create',
+  'account.update',
+  'account.password_change',
+  'token.create',
+  'token.revoke',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-export type AuditRole = 'operator' | 'viewer' | 'anonymous';
+export type AuditRole = Role | 'anonymous';
 
 /** Who acts, as the audit trail records it; route handlers and server actions build it from the principal. */
 export interface AuditActor {

@@ -16,6 +16,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { EventMetadata, EventType, OrderLine, ShippingAddress } from '@/lib/saga/events';
+import { ROLES, type Role } from '@/lib/auth/roles';
 import { SAGA_STATES } from '@/lib/saga/model';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -265,7 +266,7 @@ export const auditLog = pgTable(
   (t) => [
     index('audit_log_action_id_idx').on(t.action, t.id),
     index('audit_log_target_id_idx').on(t.target, t.id),
-    check('audit_log_role_valid', inList('role', ['operator', 'viewer', 'anonymous'])),
+    check('audit_log_role_valid', inList('role', [...ROLES, 'anonymous'])),
   ],
 );
 
@@ -536,5 +537,72 @@ export const archivedSagas = pgTable(
     uniqueIndex('archived_sagas_order_id_key').on(t.orderId),
     index('archived_sagas_archive_file_idx').on(t.archiveFile),
     index('archived_sagas_started_at_idx').on(t.startedAt),
+  ],
+);
+
+/**
+ * One row per person who signs in (DESIGN "Accounts, roles and sessions"). Usernames are stored
+ * lowercased, so `Alice` and `alice` are one account. `passwordHash` is null for accounts that
+ * only sign in through single sign-on (`ssoSubject`: `<issuer> <sub>` of the OpenID provider).
+ */
+export const accounts = pgTable(
+  'accounts',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    username: text('username').notNull(),
+    displayName: text('display_name'),
+    role: text('role').$type<Role>().notNull(),
+    passwordHash: text('password_hash'),
+    ssoSubject: text('sso_subject'),
+    disabled: boolean('disabled').notNull().default(false),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    lastSignInAt: ts('last_sign_in_at'),
+  },
+  (t) => [
+    uniqueIndex('accounts_username_key').on(t.username),
+    uniqueIndex('accounts_sso_subject_key').on(t.ssoSubject),
+    check('accounts_role_valid', inList('role', ROLES)),
+    check('accounts_username_lowercase', sql`${t.username} = lower(${t.username})`),
+  ],
+);
+
+/**
+ * Server-side sessions: the cookie carries a random id, this table only its SHA-256, so a copy
+ * of the table signs nobody in. Revoking is deleting the row; expiry (idle and absolute) is
+ * decided by lib/auth/session-rules.ts against the database's clock.
+ */
+export const sessions = pgTable(
+  'sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    accountId: bigint('account_id', { mode: 'number' })
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
+  },
+  (t) => [index('sessions_account_id_idx').on(t.accountId)],
+);
+
+/**
+ * Named API tokens made by admins: the secret is shown once and stored as its SHA-256 (tokens
+ * are 32 random bytes, so a fast hash is enough: there is nothing to guess from). The name is
+ * the actor of everything the token does. Revoking deletes the row (the audit log keeps it).
+ */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    role: text('role').$type<Role>().notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    lastUsedAt: ts('last_used_at'),
+  },
+  (t) => [
+    uniqueIndex('api_tokens_name_key').on(t.name),
+    uniqueIndex('api_tokens_token_hash_key').on(t.tokenHash),
+    check('api_tokens_role_valid', inList('role', ROLES)),
   ],
 );

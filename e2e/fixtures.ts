@@ -1,6 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import {
+  expect,
+  request as playwrightRequest,
+  type APIRequestContext,
+  type Page,
+} from '@playwright/test';
 
 /**
  * Helpers the dashboard specs share. Each spec makes its own orders (unique patient ids), so
@@ -8,18 +13,55 @@ import { expect, type APIRequestContext, type Page } from '@playwright/test';
  * gives the server under test.
  */
 
-export const OPERATOR_PASSWORD = process.env.RXSAGA_ADMIN_PASSWORD ?? '';
+export const ADMIN_PASSWORD = process.env.RXSAGA_ADMIN_PASSWORD ?? '';
 export const VIEWER_PASSWORD = process.env.RXSAGA_VIEWER_PASSWORD ?? '';
 export const API_TOKEN = process.env.RXSAGA_API_TOKEN ?? '';
 
-export async function signIn(
-  page: Page,
-  as: 'operator' | 'viewer',
-  name = as === 'operator' ? 'Olivia Operator' : 'Victor Viewer',
-) {
+/** The password of accounts the specs make themselves. */
+export const passwordOf = (username: string) => `${username}-e2e-password`;
+
+/**
+ * Makes an account through the API as the bootstrap admin (already there: fine), in a request
+ * context of its own so the page's cookies are not touched.
+ */
+export async function ensureAccount(
+  username: string,
+  role: 'viewer' | 'operator' | 'admin',
+  displayName?: string,
+): Promise<void> {
+  const baseURL = `http://127.0.0.1:${process.env.RXSAGA_E2E_PORT ?? 3100}`;
+  const admin = await playwrightRequest.newContext({ baseURL });
+  try {
+    const session = await admin.post('/api/session', {
+      data: { username: 'admin', password: ADMIN_PASSWORD },
+    });
+    expect(session.status(), await session.text()).toBe(200);
+    const made = await admin.post('/api/users', {
+      data: {
+        username,
+        role,
+        password: passwordOf(username),
+        ...(displayName ? { displayName } : {}),
+      },
+    });
+    expect([201, 409], await made.text()).toContain(made.status());
+  } finally {
+    await admin.dispose();
+  }
+}
+
+/** Signs in through the sign-in page: as the bootstrap admin or viewer, or as an operator made here. */
+export async function signIn(page: Page, as: 'admin' | 'operator' | 'viewer', username?: string) {
+  const account =
+    as === 'admin'
+      ? { username: 'admin', password: ADMIN_PASSWORD }
+      : as === 'viewer'
+        ? { username: 'viewer', password: VIEWER_PASSWORD }
+        : { username: username ?? 'olivia', password: passwordOf(username ?? 'olivia') };
+  if (as === 'operator') await ensureAccount(account.username, 'operator');
   await page.goto('/sign-in');
-  await page.getByLabel('Your name').fill(name);
-  await page.getByLabel('Password').fill(as === 'operator' ? OPERATOR_PASSWORD : VIEWER_PASSWORD);
+  await page.getByLabel('Username').fill(account.username);
+  await page.getByLabel('Password').fill(account.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('heading', { name: 'Overview', level: 1 })).toBeVisible();
 }

@@ -7,7 +7,7 @@ test('a saga stuck on the carrier (00504) is retried, then cancelled in bulk, wi
 }) => {
   test.setTimeout(90_000);
   const { sagaId, orderId } = await placeOrder(request, { postalCode: '00504' });
-  await signIn(page, 'operator', 'Irene Ops');
+  await signIn(page, 'operator', 'irene');
   await page.goto(`/sagas/${sagaId}`);
   await expect(
     page.getByRole('main').getByText('Needs intervention', { exact: true }).first(),
@@ -27,7 +27,7 @@ test('a saga stuck on the carrier (00504) is retried, then cancelled in bulk, wi
   const timeline = page.getByRole('list', { name: 'Timeline' });
   await expect(
     timeline.locator('[data-event-type="order_fulfillment_saga.retry_requested"]'),
-  ).toContainText('Irene Ops: “Carrier says the gateway is back”');
+  ).toContainText('irene: “Carrier says the gateway is back”');
 
   // It is still down: the saga is flagged again. Cancel it from the queue.
   await waitForSaga(request, sagaId, (s) => s.needsIntervention);
@@ -46,7 +46,7 @@ test('a saga stuck on the carrier (00504) is retried, then cancelled in bulk, wi
   });
   await expect(
     timeline.locator('[data-event-type="order_fulfillment_saga.cancel_requested"]'),
-  ).toContainText('Irene Ops: “Customer asked to cancel the order”');
+  ).toContainText('irene: “Customer asked to cancel the order”');
   const unwind = page
     .getByRole('list', { name: 'Compensations (newest first)' })
     .getByRole('listitem');
@@ -57,7 +57,7 @@ test('a saga stuck on the carrier (00504) is retried, then cancelled in bulk, wi
   ]);
 
   await page.goto(`/audit?target=${sagaId}`);
-  const rows = page.getByRole('row').filter({ hasText: 'Irene Ops' });
+  const rows = page.getByRole('row').filter({ hasText: 'irene' });
   await expect(rows).toHaveCount(2);
   await expect(rows.filter({ hasText: 'saga.cancel' })).toContainText(
     'Customer asked to cancel the order',

@@ -8,7 +8,7 @@ import {
   type DatabaseHandle,
 } from '@/db/embedded';
 import { migrate } from '@/db/migrate';
-import { buildReason, nextBin, runNextBuild } from './lib/build';
+import { buildReason, nextWebArgs, runNextBuild } from './lib/build';
 import { localUrl, log, validateEnvOrExit } from './lib/cli';
 import { ensureCredentials, type CredentialsResult } from './lib/credentials';
 import { Supervised, waitForHealthy } from './lib/supervisor';
@@ -41,8 +41,8 @@ async function main(): Promise<void> {
 
   await migrate(db.url);
   log('migrations applied');
-  await seed(db.url);
   const credentials = await ensureCredentials(path.join(projectRoot, '.data'));
+  await seed(db.url, credentials);
   printCredentials(credentials);
 
   const reason = dev ? undefined : buildReason(projectRoot);
@@ -64,14 +64,13 @@ async function main(): Promise<void> {
     RXSAGA_API_TOKEN: credentials.apiToken,
     RXSAGA_ADMIN_PASSWORD: credentials.adminPassword,
     RXSAGA_VIEWER_PASSWORD: credentials.viewerPassword,
-    RXSAGA_SESSION_SECRET: credentials.sessionSecret,
     NEXT_TELEMETRY_DISABLED: '1',
   };
   const preload = pathToFileURL(path.join(projectRoot, 'scripts/lib/exit-with-parent.mjs')).href;
   const next = [
     '--import',
     preload,
-    nextBin(projectRoot),
+    ...nextWebArgs(projectRoot),
     dev ? 'dev' : 'start',
     '-p',
     String(env.PORT),
@@ -107,11 +106,17 @@ async function main(): Promise<void> {
   if (healthy) log(`RxSaga is ready: ${url}  (Ctrl-C to stop)`);
 }
 
-async function seed(url: string): Promise<void> {
+async function seed(url: string, credentials: CredentialsResult): Promise<void> {
   const { seedDemoCatalog } = await import('@/db/seed');
+  const { ensureBootstrapAccounts } = await import('@/lib/auth/bootstrap');
   const { db, sql } = connect(url, 1);
   try {
     if (await seedDemoCatalog(db)) log('demo catalog and stock loaded');
+    const created = await ensureBootstrapAccounts(db, {
+      admin: credentials.adminPassword,
+      viewer: credentials.viewerPassword,
+    });
+    if (created.length > 0) log(`accounts created: ${created.join(', ')}`);
   } finally {
     await sql.end({ timeout: 5 });
   }
@@ -122,9 +127,9 @@ function printCredentials(c: CredentialsResult): void {
   if (c.source === 'file') log(`operator credentials: ${file}`);
   if (c.source !== 'generated') return;
   log(`operator credentials generated once and saved to ${file} (owner-only):`);
-  log(`  admin password:  ${c.adminPassword}  (operator sign-in)`);
-  log(`  viewer password: ${c.viewerPassword}  (read-only sign-in)`);
-  log(`  API token:       ${c.apiToken}  (Authorization: Bearer …, operator)`);
+  log(`  account admin:   ${c.adminPassword}  (role admin: make everyone their own account)`);
+  log(`  account viewer:  ${c.viewerPassword}  (read-only)`);
+  log(`  API token:       ${c.apiToken}  (Authorization: Bearer …, operator, actor "api")`);
 }
 
 function redact(url: string): string {

@@ -1,14 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before } from 'node:test';
+import { insertAccount } from '@/db/accounts';
 import { closeDb, getDb, type Database } from '@/db/client';
 import { seedDemoCatalog } from '@/db/seed';
 import { startWorker, type WorkerHandle } from '@/jobs/worker';
+import { ensureBootstrapAccounts } from '@/lib/auth/bootstrap';
+import { hashPassword } from '@/lib/auth/passwords';
 import { resetEnvForTests } from '@/lib/env';
 import { logger } from '@/lib/logger';
-import { buildReason, nextBin, runNextBuild } from '@/scripts/lib/build';
+import { buildReason, nextWebArgs, runNextBuild } from '@/scripts/lib/build';
 import { createTestDatabase } from './db';
 
 /**
@@ -21,12 +25,18 @@ const root = path.resolve(import.meta.dirname, '..');
 
 export const CREDENTIALS = {
   RXSAGA_API_TOKEN: 'test-api-token-0123456789abcdef',
-  RXSAGA_ADMIN_PASSWORD: 'operator-password-1',
+  RXSAGA_ADMIN_PASSWORD: 'admin-password-01',
   RXSAGA_VIEWER_PASSWORD: 'viewer-password-1',
-  RXSAGA_SESSION_SECRET: 'test-session-secret-0123456789abcdefghijklmnop',
 };
 
-export type As = 'token' | 'operator' | 'viewer' | 'anonymous';
+/** The accounts every API test can sign in as: two from the bootstrap, one made in `before`. */
+export const ACCOUNTS = {
+  admin: { username: 'admin', password: CREDENTIALS.RXSAGA_ADMIN_PASSWORD },
+  viewer: { username: 'viewer', password: CREDENTIALS.RXSAGA_VIEWER_PASSWORD },
+  operator: { username: 'olga', password: 'operator-password-1' },
+} as const;
+
+export type As = 'token' | 'admin' | 'operator' | 'viewer' | 'anonymous';
 
 /** Response bodies are whatever JSON the server sent; the assertions are what check their shape. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -51,8 +61,17 @@ export interface ApiServer {
   db: Database;
   baseUrl: string;
   request: <T = Json>(path: string, options?: RequestOptions) => Promise<ApiResponse<T>>;
-  /** Signs in with a password through POST /api/session and returns the cookie. */
-  signIn: (password: string, name?: string) => Promise<string>;
+  /**
+   * A request sent from another loopback address (`127.0.1.7`): the server sees a distinct
+   * client, as it would another machine. Node's http, since fetch cannot pick its address.
+   */
+  requestFrom: (
+    localAddress: string,
+    path: string,
+    options?: { method?: string; body?: unknown; headers?: Record<string, string> },
+  ) => Promise<ApiResponse>;
+  /** Signs in through POST /api/session and returns the cookie (`name=value`). */
+  signIn: (username: string, password: string) => Promise<string>;
 }
 
 export function useApiServer(
@@ -80,12 +99,21 @@ export function useApiServer(
     logger.level = process.env.LOG_LEVEL ?? 'silent';
     server.db = getDb();
     await seedDemoCatalog(server.db);
+    await ensureBootstrapAccounts(server.db, {
+      admin: CREDENTIALS.RXSAGA_ADMIN_PASSWORD,
+      viewer: CREDENTIALS.RXSAGA_VIEWER_PASSWORD,
+    });
+    await insertAccount(server.db, {
+      username: ACCOUNTS.operator.username,
+      role: 'operator',
+      passwordHash: await hashPassword(ACCOUNTS.operator.password),
+    });
 
     const port = await freePort();
     server.baseUrl = `http://127.0.0.1:${port}`;
     child = spawn(
       process.execPath,
-      [nextBin(root), 'start', '-p', String(port), '-H', '127.0.0.1'],
+      [...nextWebArgs(root), 'start', '-p', String(port), '-H', '127.0.0.1'],
       {
         cwd: root,
         env: {
@@ -116,7 +144,8 @@ export function useApiServer(
     const headers: Record<string, string> = { ...o.headers };
     const as = o.as ?? 'token';
     if (as === 'token') headers.authorization = `Bearer ${CREDENTIALS.RXSAGA_API_TOKEN}`;
-    if (as === 'operator' || as === 'viewer') headers.cookie = await sessionCookie(as);
+    if (as === 'admin' || as === 'operator' || as === 'viewer')
+      headers.cookie = await sessionCookie(as);
     let body: string | undefined = o.rawBody;
     if (o.body !== undefined) {
       body = JSON.stringify(o.body);
@@ -136,23 +165,54 @@ export function useApiServer(
     };
   };
 
-  server.signIn = async (password, name) => {
+  server.requestFrom = (localAddress, urlPath, o = {}) =>
+    new Promise((resolve, reject) => {
+      const body = o.body === undefined ? undefined : JSON.stringify(o.body);
+      const url = new URL(urlPath, server.baseUrl);
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: `${url.pathname}${url.search}`,
+          method: o.method ?? 'GET',
+          localAddress,
+          headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...o.headers },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const headers = new Headers();
+            for (const [k, v] of Object.entries(res.headers))
+              if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+            const isJson = headers.get('content-type')?.includes('json');
+            resolve({
+              status: res.statusCode ?? 0,
+              body: isJson && text ? JSON.parse(text) : text,
+              headers,
+            });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  server.signIn = async (username, password) => {
     const res = await fetch(`${server.baseUrl}/api/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ password, name }),
+      body: JSON.stringify({ username, password }),
     });
     if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
     const setCookie = res.headers.get('set-cookie') ?? '';
     return setCookie.split(';')[0]!;
   };
 
-  async function sessionCookie(as: 'operator' | 'viewer'): Promise<string> {
-    if (!cookies.has(as)) {
-      const password =
-        as === 'operator' ? CREDENTIALS.RXSAGA_ADMIN_PASSWORD : CREDENTIALS.RXSAGA_VIEWER_PASSWORD;
-      cookies.set(as, await server.signIn(password, `${as}-tester`));
-    }
+  async function sessionCookie(as: keyof typeof ACCOUNTS): Promise<string> {
+    if (!cookies.has(as))
+      cookies.set(as, await server.signIn(ACCOUNTS[as].username, ACCOUNTS[as].password));
     return cookies.get(as)!;
   }
 

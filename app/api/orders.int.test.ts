@@ -208,7 +208,7 @@ describe('POST /api/sagas/:sagaId/retry and /cancel', () => {
     const cancelEvent = done.events.find(
       (e: { type: string }) => e.type === 'order_fulfillment_saga.cancel_requested',
     );
-    assert.equal(cancelEvent.payload.actor, 'api-token');
+    assert.equal(cancelEvent.payload.actor, 'api');
     assert.equal(cancelEvent.payload.reason, 'patient cancelled by phone');
 
     const audit = await api.request(`/api/audit?target=${body.sagaId}`);

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
+import { safeReturnPath } from '@/lib/auth/return-path';
 import { getSession } from '@/lib/auth/session';
 import { SignInForm } from './sign-in-form';
 import styles from './sign-in.module.css';
@@ -12,9 +13,8 @@ export default async function SignInPage({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const { next } = await searchParams;
-  const target = typeof next === 'string' ? next : '/';
-  if (await getSession())
-    redirect(target.startsWith('/') && !target.startsWith('//') ? target : '/');
+  const target = safeReturnPath(next);
+  if (await getSession()) redirect(target);
   return (
     <main className={styles.page}>
       <div className={styles.panel}>
@@ -26,8 +26,8 @@ export default async function SignInPage({
         </p>
         <h1 className={styles.title}>Sign in to the operations dashboard</h1>
         <p className={styles.lead}>
-          Operators can retry and cancel sagas; viewers see everything read-only, with patient ids
-          masked.
+          Sign in with your own account: everything you do is recorded under your name. Ask an admin
+          for an account.
         </p>
         <SignInForm next={target} />
       </div>

@@ -1,6 +1,6 @@
 'use client';
 
-import { useActionState } from 'react';
+import { useActionState, useState } from 'react';
 import { Notice } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Field, Input } from '@/components/ui/field';
@@ -9,23 +9,31 @@ import styles from './sign-in.module.css';
 
 export function SignInForm({ next }: { next: string }) {
   const [state, action, pending] = useActionState(signInAction, null);
+  // Controlled, so a refused attempt keeps the name typed (React resets the form after an action).
+  const [username, setUsername] = useState('');
   const errors = state && !state.ok ? state.fieldErrors : {};
   return (
     <form action={action} className={styles.form} noValidate>
       <input type="hidden" name="next" value={next} />
-      <Field
-        label="Your name"
-        hint="Optional: recorded in the audit log instead of your role."
-        errors={errors.name}
-      >
-        {(c) => <Input {...c} name="name" autoComplete="username" maxLength={64} />}
+      <Field label="Username" errors={errors.username}>
+        {(c) => (
+          <Input
+            {...c}
+            name="username"
+            autoComplete="username"
+            maxLength={64}
+            required
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+          />
+        )}
       </Field>
       <Field label="Password" errors={errors.password}>
         {(c) => (
           <Input {...c} name="password" type="password" autoComplete="current-password" required />
         )}
       </Field>
-      {state && !state.ok && !errors.password && !errors.name ? (
+      {state && !state.ok && !errors.password && !errors.username ? (
         <Notice tone="danger" role="alert">
           {state.message}
         </Notice>

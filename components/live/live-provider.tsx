@@ -68,6 +68,24 @@ export function LiveProvider({ children }: { children: ReactNode }) {
  * 5xx), we reconnect with backoff, and while not live, queries poll faster (useLiveInterval).
  * After every (re)connect everything is refetched once, which covers what was missed.
  */
+/**
+ * The server closes the stream when the session ends (signed out in another tab, revoked,
+ * expired); EventSource does not say why it failed, so ask: signed out → the sign-in page,
+ * with the way back.
+ */
+async function sendToSignInIfSignedOut(): Promise<void> {
+  try {
+    const response = await fetch('/api/session', { cache: 'no-store' });
+    if (response.status !== 401) return;
+  } catch {
+    return; // the server is unreachable: keep retrying
+  }
+  const here = `${window.location.pathname}${window.location.search}`;
+  // A full load on purpose: nothing of the signed-out user's cached data should survive.
+  // eslint-disable-next-line @next/next/no-location-assign-relative-destination
+  window.location.assign(`/sign-in?next=${encodeURIComponent(here)}`);
+}
+
 function EventStream({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
   const [store] = useState(() => new LiveStatusStore());
@@ -116,6 +134,7 @@ function EventStream({ children }: { children: ReactNode }) {
           source.close();
           retryTimer = setTimeout(connect, backoff);
           backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+          void sendToSignInIfSignedOut();
         }
       };
     };

@@ -1,7 +1,8 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { signOutAction } from '@/server/actions/session';
-import type { Principal } from '@/lib/auth/principal';
+import { canAdminister, canOperate, type Principal } from '@/lib/auth/principal';
+import { ROLE_LABELS } from '@/lib/auth/roles';
 import { LiveIndicator } from '@/components/live/live-indicator';
 import styles from './app-shell.module.css';
 import { NavLinks, type NavItem } from './nav-links';
@@ -11,11 +12,13 @@ function navFor(principal: Principal): NavItem[] {
     { href: '/', label: 'Overview' },
     { href: '/sagas', label: 'Sagas' },
     { href: '/interventions', label: 'Needs intervention' },
-    ...(principal.role === 'operator' ? [{ href: '/orders/new', label: 'New order' }] : []),
+    ...(canOperate(principal) ? [{ href: '/orders/new', label: 'New order' }] : []),
     { href: '/inventory', label: 'Inventory' },
     { href: '/drills', label: 'Drills' },
     { href: '/audit', label: 'Audit' },
     { href: '/api-docs', label: 'API reference' },
+    ...(canAdminister(principal) ? [{ href: '/people', label: 'People' }] : []),
+    { href: '/account', label: 'Your account' },
   ];
 }
 
@@ -38,9 +41,7 @@ export function AppShell({ principal, children }: { principal: Principal; childr
             <span className={styles.userName} title={principal.actor}>
               {principal.actor}
             </span>
-            <span className={styles.role}>
-              {principal.role === 'operator' ? 'Operator' : 'Viewer (read-only)'}
-            </span>
+            <span className={styles.role}>{ROLE_LABELS[principal.role]}</span>
             <form action={signOutAction}>
               <button type="submit" className={styles.signOut}>
                 Sign out

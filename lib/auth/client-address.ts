@@ -1,26 +1,76 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
 /**
- * Which client a sign-in attempt comes from, as the key its failures are counted under. Read
- * from X-Forwarded-For, counting `proxyHops` entries from the right: the left part of the header
- * is whatever the client sent, only the entries appended by our own proxies can be trusted.
- * Without any proxy, `next start` sets the header to the socket's address when the request has
- * none (so 1 hop covers "no proxy" and "one proxy that appends"); a client talking to Next.js
- * directly can still send its own, which is what the global limit of sign-in is for.
+ * Which client a request comes from, as the key its sign-in failures are counted under.
+ *
+ * `next start` only fills X-Forwarded-For with the socket's address when the request has none
+ * (`??=` in next/dist/server/base-server.js), so a client talking to Next.js directly can put
+ * any address there. The socket's address itself is not visible to route handlers; the web
+ * process therefore gets scripts/lib/peer-address.mjs preloaded, which writes it into
+ * PEER_ADDRESS_HEADER on every request (overwriting whatever the client sent under that name).
+ *
+ * The rule: the peer is the client, unless the peer is one of the proxies named in
+ * RXSAGA_TRUSTED_PROXIES; then X-Forwarded-For is read from the right, skipping trusted proxies,
+ * and the first address that is not one is the client. Without trusted proxies (the default)
+ * nothing the client sends changes its key.
  *
  * IPv6 addresses count by /64, the block one subscriber usually gets, so rotating addresses
  * within it does not reset the count. Anything that is not an address shares one key.
  */
 
-export function clientKey(forwardedFor: string | null | undefined, proxyHops = 1): string {
-  const entries = (forwardedFor ?? '')
+export const PEER_ADDRESS_HEADER = 'x-rxsaga-peer-address';
+
+/** Addresses and CIDR blocks (`10.0.0.0/8`, `::1`, `fd00::/8`); null when an entry is not one. */
+export function parseTrustedProxies(list: string): BlockList | null {
+  const blocks = new BlockList();
+  for (const raw of list
     .split(',')
     .map((e) => e.trim())
+    .filter(Boolean)) {
+    const [address = '', prefix, extra] = raw.split('/');
+    const family = isIP(address);
+    if (!family || extra !== undefined) return null;
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (prefix === undefined) {
+      blocks.addAddress(address, type);
+      continue;
+    }
+    const bits = Number(prefix);
+    if (!/^\d{1,3}$/.test(prefix) || bits > (family === 4 ? 32 : 128)) return null;
+    blocks.addSubnet(address, bits, type);
+  }
+  return blocks;
+}
+
+const isTrusted = (proxies: BlockList, address: string) =>
+  proxies.check(address, isIP(address) === 4 ? 'ipv4' : 'ipv6');
+
+/** The client's address (normalised) from the peer and X-Forwarded-For, or null when unknown. */
+export function clientAddress(
+  peer: string | null | undefined,
+  forwardedFor: string | null | undefined,
+  proxies: BlockList,
+): string | null {
+  const direct = peer ? bareAddress(peer.trim()) : '';
+  if (!isIP(direct)) return null;
+  if (!isTrusted(proxies, direct)) return direct;
+  const hops = (forwardedFor ?? '')
+    .split(',')
+    .map((e) => bareAddress(e.trim()))
     .filter(Boolean);
-  const entry = entries[Math.max(0, entries.length - Math.max(1, proxyHops))];
-  const address = entry ? bareAddress(entry) : null;
-  if (address && isIP(address) === 4) return `ip:${address}`;
-  if (address && isIP(address) === 6) return `ip:${ipv6Prefix64(address)}`;
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i]!;
+    if (!isIP(hop)) return null; // garbage where a proxy should have written: do not guess
+    if (!isTrusted(proxies, hop)) return hop;
+  }
+  return hops[0] ?? direct;
+}
+
+/** The key of an address: `ip:1.2.3.4`, `ip:2001:db8:0:1::/64`, or `ip:unknown`. */
+export function clientKey(address: string | null | undefined): string {
+  const bare = address ? bareAddress(address.trim()) : null;
+  if (bare && isIP(bare) === 4) return `ip:${bare}`;
+  if (bare && isIP(bare) === 6) return `ip:${ipv6Prefix64(bare)}`;
   return 'ip:unknown';
 }
 

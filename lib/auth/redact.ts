@@ -1,4 +1,4 @@
-import type { Principal } from './principal';
+import { canOperate, type Principal } from './principal';
 
 /**
  * Viewers see sagas and timelines with patient identifiers masked (`PAT-1001` → `PAT-****01`)
@@ -10,8 +10,8 @@ export function maskPatientId(id: string): string {
   return `${prefix}****${rest.length >= 4 ? rest.slice(-2) : ''}`;
 }
 
-/** Everyone but a viewer (operators, admins, the API token); nobody who is not signed in. */
-export const seesPatientData = (p: Principal | null) => p !== null && p.role !== 'viewer';
+/** Everyone but a viewer (operators, admins, tokens); nobody who is not signed in. */
+export const seesPatientData = (p: Principal | null) => canOperate(p);
 
 /** Deep copy with every `patientId` masked and every `shippingAddress.line1` hidden. */
 export function redactPatientData<T>(value: T): T {

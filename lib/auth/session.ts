@@ -1,84 +1,153 @@
 import 'server-only';
-import { getIronSession, type SessionOptions } from 'iron-session';
 import { cookies, headers } from 'next/headers';
+import { cache } from 'react';
 import { recordAudit } from '@/db/audit';
 import { getDb } from '@/db/client';
+import {
+  createSession,
+  deleteSession,
+  hashSessionId,
+  isSessionId,
+  readSession,
+} from '@/db/sessions';
 import { checkSignIn } from '@/lib/commands/sign-in';
 import { getEnv } from '@/lib/env';
-import { unauthorized } from '@/lib/errors';
-import { clientKey } from './client-address';
-import { signInConfigured } from './credentials';
-import type { Principal, Role } from './principal';
+import { logger } from '@/lib/logger';
+import { ensureBootstrapAccounts } from './bootstrap';
+import {
+  clientAddress,
+  clientKey,
+  parseTrustedProxies,
+  PEER_ADDRESS_HEADER,
+} from './client-address';
+import type { Principal } from './principal';
+import { ABSOLUTE_SESSION_SECONDS, type SessionLimits } from './session-rules';
 
 /**
- * The dashboard's session: an iron-session cookie (sealed and authenticated with
- * RXSAGA_SESSION_SECRET), httpOnly and SameSite=Lax, so pages and server actions of the same
- * site carry it and other sites' forms and scripts do not. Stateless: signing out drops the
- * cookie; a leaked cookie is good until it expires (8 h).
+ * The dashboard's session: the cookie holds a random id and nothing else (httpOnly,
+ * SameSite=Lax, Secure over HTTPS); the `sessions` row behind it is read on every request, so
+ * signing out, disabling an account or changing its role or password ends it at once, and
+ * idle and absolute timeouts are enforced by the server (lib/auth/session-rules.ts).
+ * A cookie that is malformed, forged or ended reads as no session.
+ *
+ * No sealed-cookie library is needed any more (iron-session was removed): the cookie carries
+ * no data to seal, and a random 256-bit id cannot be forged.
  */
 
-const SESSION_TTL_SECONDS = 8 * 60 * 60;
 export const SESSION_COOKIE = 'rxsaga_session';
 
-interface SessionData {
-  role?: Role;
-  actor?: string;
-  signedInAt?: string;
-}
-
-async function sessionOptions(): Promise<SessionOptions | null> {
-  // Read the request first, whatever the configuration: it is what makes every page that asks
-  // for the session render per request. A build without the secret in its environment would
-  // otherwise prerender the dashboard as a fixed redirect to sign-in.
-  const h = await headers();
-  const secret = getEnv().RXSAGA_SESSION_SECRET;
-  if (!secret) return null;
-  // Secure cookies only over HTTPS (directly or behind a proxy that says so): a browser drops a
-  // Secure cookie set over plain http://127.0.0.1, which would make local sign-in impossible.
-  const secure = (h.get('x-forwarded-proto') ?? '').split(',')[0]?.trim() === 'https';
+export function sessionLimits(): SessionLimits {
   return {
-    cookieName: SESSION_COOKIE,
-    password: secret,
-    ttl: SESSION_TTL_SECONDS,
-    cookieOptions: { httpOnly: true, sameSite: 'lax', secure, path: '/' },
+    idleSeconds: getEnv().RXSAGA_SESSION_IDLE_MINUTES * 60,
+    absoluteSeconds: ABSOLUTE_SESSION_SECONDS,
   };
 }
 
-async function openSession() {
-  const options = await sessionOptions();
-  return options ? getIronSession<SessionData>(await cookies(), options) : null;
+const principalOf = (s: {
+  idHash: string;
+  account: { username: string; role: Principal['role'] };
+}): Principal => ({
+  role: s.account.role,
+  actor: s.account.username,
+  via: 'session',
+  ref: s.idHash,
+});
+
+/** The signed-in user of this request, or null. Once per request (layout and page share it). */
+export const getSession = cache(async (): Promise<Principal | null> => {
+  // Read the request first: it is what makes every page that asks render per request.
+  const value = (await cookies()).get(SESSION_COOKIE)?.value;
+  if (!isSessionId(value)) return null;
+  const session = await readSession(getDb(), hashSessionId(value), sessionLimits());
+  return session ? principalOf(session) : null;
+});
+
+/** Whether a session seen earlier is still valid (the live stream asks this periodically). */
+export async function sessionStillValid(idHash: string): Promise<boolean> {
+  return (await readSession(getDb(), idHash, sessionLimits(), false)) !== null;
 }
 
-/** The signed-in user of this request, or null. Tampered or expired cookies read as empty. */
-export async function getSession(): Promise<Principal | null> {
-  const session = await openSession();
-  if (!session?.role || !session.actor) return null;
-  return { role: session.role, actor: session.actor, via: 'session' };
+/** The throttling key of this request's client: lib/auth/client-address.ts. */
+export async function requestClientKey(): Promise<string> {
+  const h = await headers();
+  const proxies = parseTrustedProxies(getEnv().RXSAGA_TRUSTED_PROXIES)!;
+  const peer = h.get(PEER_ADDRESS_HEADER);
+  if (peer === null) warnNoPeer();
+  return clientKey(clientAddress(peer, h.get('x-forwarded-for'), proxies));
+}
+
+let warnedNoPeer = false;
+function warnNoPeer() {
+  if (warnedNoPeer) return;
+  warnedNoPeer = true;
+  logger.warn(
+    'the web process runs without scripts/lib/peer-address.mjs: every client is throttled under one key',
+  );
+}
+
+let bootstrapped: Promise<unknown> | undefined;
+/** The bootstrap accounts, once per process, for deployments that do not start via `npm start`. */
+function bootstrapOnce(): Promise<unknown> {
+  const env = getEnv();
+  bootstrapped ??= ensureBootstrapAccounts(getDb(), {
+    admin: env.RXSAGA_ADMIN_PASSWORD,
+    viewer: env.RXSAGA_VIEWER_PASSWORD,
+  }).catch((err: unknown) => {
+    bootstrapped = undefined;
+    throw err;
+  });
+  return bootstrapped;
+}
+
+async function setSessionCookie(id: string): Promise<void> {
+  const h = await headers();
+  // Secure cookies only over HTTPS (directly or behind a proxy that says so): a browser drops a
+  // Secure cookie set over plain http://127.0.0.1, which would make local sign-in impossible.
+  const secure = (h.get('x-forwarded-proto') ?? '').split(',')[0]?.trim() === 'https';
+  (await cookies()).set(SESSION_COOKIE, id, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure,
+    path: '/',
+    maxAge: ABSOLUTE_SESSION_SECONDS,
+  });
+}
+
+/** Starts a session for an account that has just proved who it is (password or SSO). */
+export async function startSession(account: {
+  id: number;
+  username: string;
+  role: Principal['role'];
+}): Promise<Principal> {
+  const id = await createSession(getDb(), account.id);
+  await setSessionCookie(id);
+  return principalOf({ idHash: hashSessionId(id), account });
 }
 
 /**
- * Signs in and starts the session. Used by POST /api/session and by the dashboard's sign-in
- * action, both through lib/commands/sign-in.ts: the brute-force limit (per client address, from
- * this request's X-Forwarded-For), the password check and the audit records.
+ * Signs in by username and password and starts the session. Used by POST /api/session and by
+ * the sign-in page's action, both through lib/commands/sign-in.ts (limits, check, audit).
  */
 export async function signIn(input: unknown, requestId: string | null = null): Promise<Principal> {
-  const session = await openSession();
-  if (!session || !signInConfigured())
-    throw unauthorized('sign-in is not configured on this server');
-  const client = clientKey((await headers()).get('x-forwarded-for'), getEnv().RXSAGA_PROXY_HOPS);
-  const { role, actor } = await checkSignIn(getDb(), input, { client, requestId });
-  session.role = role;
-  session.actor = actor;
-  session.signedInAt = new Date().toISOString();
-  await session.save();
-  return { role, actor, via: 'session' };
+  await bootstrapOnce();
+  const client = await requestClientKey();
+  const account = await checkSignIn(getDb(), input, { client, requestId });
+  return startSession(account);
 }
 
+/** Ends this request's session: the row is deleted, so the cookie is refused from now on. */
 export async function signOut(requestId: string | null = null): Promise<void> {
-  const session = await openSession();
-  if (!session) return;
-  const { role, actor } = session;
-  session.destroy();
-  if (role && actor)
-    await recordAudit(getDb(), { actor, role, requestId }, { action: 'session.sign_out' });
+  const jar = await cookies();
+  const value = jar.get(SESSION_COOKIE)?.value;
+  jar.delete(SESSION_COOKIE);
+  if (!isSessionId(value)) return;
+  const db = getDb();
+  const session = await readSession(db, hashSessionId(value), sessionLimits(), false);
+  await deleteSession(db, hashSessionId(value));
+  if (session)
+    await recordAudit(
+      db,
+      { actor: session.account.username, role: session.account.role, requestId },
+      { action: 'session.sign_out' },
+    );
 }

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeWait, retryAfterSeconds, signInVerdict, type SignInLimit } from './sign-in-limit';
+import {
+  accountBackoffVerdict,
+  attemptVerdict,
+  describeWait,
+  retryAfterSeconds,
+  signInVerdict,
+  type SignInLimit,
+} from './sign-in-limit';
 
 const limit: SignInLimit = { maxFailures: 5, windowSeconds: 900 };
 const now = new Date('2026-03-01T12:00:00.000Z');
@@ -64,5 +71,61 @@ describe('sign-in limit', () => {
     assert.equal(describeWait(60), '1 minute');
     assert.equal(describeWait(61), '2 minutes');
     assert.equal(describeWait(900), '15 minutes');
+  });
+});
+
+describe('account backoff', () => {
+  const times = (...seconds: number[]) => seconds.map(ago);
+
+  it('starts after the limit, at 1 s from the latest failure, and doubles', () => {
+    assert.deepEqual(accountBackoffVerdict(times(40, 30, 20, 10), now, limit), { allowed: true });
+    // Fifth failure just now: one second.
+    assert.deepEqual(accountBackoffVerdict(times(40, 30, 20, 10, 0), now, limit), {
+      allowed: false,
+      lockedUntil: new Date(now.getTime() + 1000),
+    });
+    // Eighth: 8 s after the latest; it was 5 s ago, so 3 s left.
+    assert.deepEqual(accountBackoffVerdict(times(70, 60, 50, 40, 30, 20, 10, 5), now, limit), {
+      allowed: false,
+      lockedUntil: new Date(now.getTime() + 3000),
+    });
+    // Once the wait is over, allowed.
+    assert.deepEqual(accountBackoffVerdict(times(40, 30, 20, 10, 2), now, limit), {
+      allowed: true,
+    });
+  });
+
+  it('never waits longer than the window', () => {
+    const many = Array.from({ length: 60 }, (_, i) => ago(i));
+    const v = accountBackoffVerdict(many, now, limit);
+    assert.deepEqual(v, { allowed: false, lockedUntil: new Date(now.getTime() + 900_000) });
+  });
+});
+
+describe('attempt verdict: client lock, then account backoff for clients that failed', () => {
+  const burst = [ago(5), ago(4), ago(3), ago(2), ago(1), ago(0)];
+
+  it('a client with a clean record is allowed whatever others did to the account', () => {
+    assert.deepEqual(attemptVerdict({ client: [], account: burst }, now, limit), {
+      allowed: true,
+    });
+  });
+
+  it('a client that failed itself meets the account backoff', () => {
+    const v = attemptVerdict({ client: [ago(3)], account: burst }, now, limit);
+    assert.deepEqual(v, {
+      allowed: false,
+      by: 'account',
+      lockedUntil: new Date(now.getTime() + 2000),
+    });
+  });
+
+  it('a client over its own limit is locked, whichever account it names', () => {
+    const v = attemptVerdict({ client: burst.slice(1), account: [] }, now, limit);
+    assert.deepEqual(v, {
+      allowed: false,
+      by: 'client',
+      lockedUntil: new Date(ago(4).getTime() + 900_000),
+    });
   });
 });

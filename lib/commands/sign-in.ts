@@ -1,41 +1,25 @@
 import { z } from 'zod';
+import { findAccount, markSignedIn, type AccountRow } from '@/db/accounts';
 import { recordAudit } from '@/db/audit';
 import type { Database } from '@/db/client';
-import { clearSignInFailures, reserveSignInAttempt, type LimitedKey } from '@/db/sign-in-attempts';
-import { roleForPassword } from '@/lib/auth/credentials';
-import type { Role } from '@/lib/auth/principal';
-import { describeWait, retryAfterSeconds } from '@/lib/auth/sign-in-limit';
+import { clearSignInFailures, reserveSignInAttempt } from '@/db/sign-in-attempts';
+import { verifyPassword } from '@/lib/auth/passwords';
+import { describeWait, retryAfterSeconds, type SignInLimit } from '@/lib/auth/sign-in-limit';
 import { getEnv } from '@/lib/env';
 import { AppError, invalidInput, TooManyAttempts } from '@/lib/errors';
 import { logger } from '@/lib/logger';
 
 export const signInInputSchema = z.object({
+  // Not the account rules: a sign-in with any name gets the same 401 as a wrong password.
+  username: z.string().trim().toLowerCase().min(1, 'enter your username').max(64),
   password: z.string().min(1, 'enter the password').max(200),
-  /** Optional: who signs in, so the audit trail names a person rather than a role. */
-  name: z
-    .string()
-    .trim()
-    .max(64)
-    .regex(/^[\p{L}\p{N} ._@-]*$/u, 'letters, digits, space, dot, dash, underscore or @')
-    .optional(),
 });
 export type SignInInput = z.infer<typeof signInInputSchema>;
 
-/** The key of the limit on all addresses together. */
-export const ALL_ADDRESSES = 'all';
-
-export interface SignInLimits {
-  maxFailures: number;
-  /** 0: no limit on all addresses together. */
-  globalMaxFailures: number;
-  windowSeconds: number;
-}
-
-export function signInLimitsFromEnv(): SignInLimits {
+export function signInLimitFromEnv(): SignInLimit {
   const env = getEnv();
   return {
     maxFailures: env.RXSAGA_SIGNIN_MAX_FAILURES,
-    globalMaxFailures: env.RXSAGA_SIGNIN_GLOBAL_MAX_FAILURES,
     windowSeconds: env.RXSAGA_SIGNIN_WINDOW_SECONDS,
   };
 }
@@ -44,59 +28,66 @@ export interface SignInContext {
   /** The client's key, from lib/auth/client-address.ts: `ip:<address>`. */
   client: string;
   requestId?: string | null;
-  limits?: SignInLimits;
+  limit?: SignInLimit;
   /** The password check; tests pass a spy. */
-  checkPassword?: (password: string) => Promise<Role | null>;
+  checkPassword?: (password: string, hash: string | null) => Promise<boolean>;
 }
 
+/** The one answer for a wrong name, a wrong password, a disabled or password-less account. */
+export const WRONG_CREDENTIALS = 'wrong username or password';
+
 /**
- * The password check behind POST /api/session and the sign-in page (lib/auth/session.ts then
- * starts the session): the brute-force limit first (while locked, a TooManyAttempts refusal
- * without bcrypt running), then the password. Every attempt is audited; so is the failure
- * that starts a lockout, as `session.sign_in_locked` with the key as target.
+ * The credential check behind POST /api/session and the sign-in page (lib/auth/session.ts then
+ * starts the session): the brute-force limits first (while refused, a TooManyAttempts without
+ * bcrypt running), then the password, against a dummy hash when the account does not exist.
+ * Every attempt is audited (the name typed is the target, never the actor); so is the failure
+ * that starts a lockout or an account's backoff, as `session.sign_in_locked`.
  */
 export async function checkSignIn(
   db: Database,
   input: unknown,
   context: SignInContext,
-): Promise<{ role: Role; actor: string }> {
+): Promise<AccountRow> {
   const parsed = signInInputSchema.safeParse(input);
   if (!parsed.success) throw invalidInput(parsed.error, 'invalid sign-in');
-  const { password, name } = parsed.data;
-  const { client, requestId = null, limits = signInLimitsFromEnv() } = context;
-  const keys: LimitedKey[] = [{ key: client, limit: limits }];
-  if (limits.globalMaxFailures > 0)
-    keys.push({ key: ALL_ADDRESSES, limit: { ...limits, maxFailures: limits.globalMaxFailures } });
+  const { username, password } = parsed.data;
+  const { client, requestId = null, limit = signInLimitFromEnv() } = context;
+  const accountKey = `account:${username}`;
 
-  const turn = await reserveSignInAttempt(db, keys);
+  const turn = await reserveSignInAttempt(db, { client, account: accountKey }, limit);
   if (!turn.ok) {
     const seconds = retryAfterSeconds(turn.lockedUntil, turn.now);
     logger.info({ key: turn.key, lockedUntil: turn.lockedUntil, requestId }, 'sign-in refused');
-    const from = turn.key === ALL_ADDRESSES ? 'on this server' : 'from your address';
+    const from = turn.by === 'client' ? 'from your address' : 'for this account';
     throw new TooManyAttempts(
       `too many failed sign-ins ${from}: try again in ${describeWait(seconds)}`,
       seconds,
     );
   }
 
-  const role = await (context.checkPassword ?? roleForPassword)(password);
-  const anonymous = { actor: name || 'unknown', role: 'anonymous' as const, requestId };
-  if (!role) {
-    await recordAudit(db, anonymous, { action: 'session.sign_in_failed' });
+  const account = await findAccount(db, username);
+  const check = context.checkPassword ?? verifyPassword;
+  const matches = await check(password, account?.passwordHash ?? null);
+  const anonymous = { actor: 'anonymous', role: 'anonymous' as const, requestId };
+  if (!account || !matches || account.disabled) {
+    await recordAudit(db, anonymous, { action: 'session.sign_in_failed', target: username });
     for (const { key, lockedUntil } of turn.locksOnFailure) {
       logger.warn({ key, lockedUntil, requestId }, 'sign-in locked out');
-      const failures = key === ALL_ADDRESSES ? limits.globalMaxFailures : limits.maxFailures;
       await recordAudit(db, anonymous, {
         action: 'session.sign_in_locked',
         target: key,
-        reason: `${failures} failed sign-ins within ${describeWait(limits.windowSeconds)}`,
+        reason: `${limit.maxFailures} failed sign-ins within ${describeWait(limit.windowSeconds)}`,
         after: { lockedUntil: lockedUntil.toISOString() },
       });
     }
-    throw new AppError('unauthorized', 'wrong password');
+    throw new AppError('unauthorized', WRONG_CREDENTIALS);
   }
   await clearSignInFailures(db, client, turn.attemptIds);
-  const actor = name || role;
-  await recordAudit(db, { actor, role, requestId }, { action: 'session.sign_in' });
-  return { role, actor };
+  await markSignedIn(db, account.id);
+  await recordAudit(
+    db,
+    { actor: account.username, role: account.role, requestId },
+    { action: 'session.sign_in' },
+  );
+  return account;
 }

@@ -1,7 +1,12 @@
 import 'server-only';
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { requireOperator, requireViewer } from '@/lib/auth/guards';
+import {
+  assertSameOriginWrite,
+  requireAdmin,
+  requireOperator,
+  requireViewer,
+} from '@/lib/auth/guards';
 import type { Principal } from '@/lib/auth/principal';
 import { invalidInput } from '@/lib/errors';
 import { refuseNul } from './input';
@@ -29,11 +34,14 @@ function requestIdOf(request: Request): string {
   return given && /^[A-Za-z0-9._:-]{1,100}$/.test(given) ? given : randomUUID();
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 function route<P, Who>(guard: () => Promise<Who>, handler: Handler<P, Who>) {
   return async (request: Request, context: { params: Promise<P> }): Promise<Response> => {
     const requestId = requestIdOf(request);
     let response: Response;
     try {
+      if (!SAFE_METHODS.has(request.method)) await assertSameOriginWrite();
       const principal = await guard();
       const params = refuseNul(await context.params, 'path');
       response = await handler({ request, params, principal, requestId });
@@ -59,6 +67,10 @@ export const viewerRoute = <P extends Params = Params>(handler: Handler<P, Princ
 /** Writes: an operator (401 without credentials, 403 for a viewer). */
 export const operatorRoute = <P extends Params = Params>(handler: Handler<P, Principal>) =>
   route(requireOperator, handler);
+
+/** Accounts, tokens, alert settings: an admin (403 for operators and viewers). */
+export const adminRoute = <P extends Params = Params>(handler: Handler<P, Principal>) =>
+  route(requireAdmin, handler);
 
 /** Parses the query string with a zod schema; a bad value (or a NUL) is a 400 with its issues. */
 export function parseQuery<S extends z.ZodType>(request: Request, schema: S): z.infer<S> {

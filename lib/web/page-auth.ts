@@ -1,7 +1,7 @@
 import 'server-only';
-import { redirect } from 'next/navigation';
+import { notFound, redirect } from 'next/navigation';
 import { getSession } from '@/lib/auth/session';
-import type { Principal } from '@/lib/auth/principal';
+import { canAdminister, type Principal } from '@/lib/auth/principal';
 
 /**
  * Pages read data on the server: each page asks for its reader here, and an anonymous visitor
@@ -10,5 +10,12 @@ import type { Principal } from '@/lib/auth/principal';
 export async function requirePageViewer(returnTo: string): Promise<Principal> {
   const principal = await getSession();
   if (!principal) redirect(`/sign-in?next=${encodeURIComponent(returnTo)}`);
+  return principal;
+}
+
+/** Admin pages: anonymous visitors sign in; others get the not-found page (nothing to see). */
+export async function requirePageAdmin(returnTo: string): Promise<Principal> {
+  const principal = await requirePageViewer(returnTo);
+  if (!canAdminister(principal)) notFound();
   return principal;
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type postgres from 'postgres';
 import { projectRoot } from '@/db/embedded';
-import { buildReason, nextBin, runNextBuild } from '../lib/build';
+import { buildReason, nextWebArgs, runNextBuild } from '../lib/build';
 import { localTcpPorts, treePids, treeRssMb } from './cpu';
 
 /**
@@ -74,7 +74,16 @@ export async function startWeb(o: {
   const preload = pathToFileURL(path.join(projectRoot, 'scripts/lib/exit-with-parent.mjs')).href;
   const child = spawn(
     process.execPath,
-    ['--import', preload, nextBin(projectRoot), 'start', '-p', String(port), '-H', '127.0.0.1'],
+    [
+      '--import',
+      preload,
+      ...nextWebArgs(projectRoot),
+      'start',
+      '-p',
+      String(port),
+      '-H',
+      '127.0.0.1',
+    ],
     {
       cwd: projectRoot,
       env: {
@@ -84,7 +93,6 @@ export async function startWeb(o: {
         RXSAGA_API_TOKEN: token,
         RXSAGA_ADMIN_PASSWORD: secret(12), // 24 characters (8..72)
         RXSAGA_VIEWER_PASSWORD: secret(12),
-        RXSAGA_SESSION_SECRET: secret(32), // 64 characters (≥ 32)
         RXSAGA_PROCESS: 'bench-web',
         NEXT_TELEMETRY_DISABLED: '1',
         LOG_LEVEL: 'warn',

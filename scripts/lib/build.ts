@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /**
  * Decides whether `npm start` must run `next build`: when there is no build, or the sources the
@@ -36,6 +37,17 @@ function newerThan(target: string, since: number, root: string): string | undefi
 
 export const nextBin = (root: string) =>
   path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
+
+/**
+ * Node arguments that run the Next.js CLI as the web process: with the preload that hands the
+ * socket's address to the sign-in throttle (lib/auth/client-address.ts). Every way of starting
+ * the web app (npm start, the API tests, the bench) goes through this.
+ */
+export const nextWebArgs = (root: string) => [
+  '--import',
+  pathToFileURL(path.join(root, 'scripts', 'lib', 'peer-address.mjs')).href,
+  nextBin(root),
+];
 
 /** Runs `next build` with inherited output; the returned `kill` lets a Ctrl-C abort it. */
 export function runNextBuild(root: string): { done: Promise<number>; kill: () => void } {

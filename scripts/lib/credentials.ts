@@ -4,7 +4,7 @@ import path from 'node:path';
 
 /**
  * Credentials for a local install. DESIGN: when RXSAGA_API_TOKEN or RXSAGA_ADMIN_PASSWORD
- * (and the viewer password and session secret beside them) are unset, `npm start` generates
+ * (and the viewer password beside them) are unset, `npm start` generates
  * them once, keeps them in a file only the owner can read, and prints them. Values from the
  * environment always win; each missing value is filled from the file, else generated.
  */
@@ -13,8 +13,6 @@ export interface Credentials {
   apiToken: string;
   adminPassword: string;
   viewerPassword: string;
-  /** Seals the dashboard's session cookie; never shown to anyone. */
-  sessionSecret: string;
 }
 
 export interface CredentialsResult extends Credentials {
@@ -32,10 +30,6 @@ const SOURCES: Record<keyof Credentials, { env: string; generate: () => string }
   viewerPassword: {
     env: 'RXSAGA_VIEWER_PASSWORD',
     generate: () => randomBytes(12).toString('base64url'),
-  },
-  sessionSecret: {
-    env: 'RXSAGA_SESSION_SECRET',
-    generate: () => randomBytes(32).toString('base64url'),
   },
 };
 const KEYS = Object.keys(SOURCES) as (keyof Credentials)[];
@@ -55,7 +49,6 @@ export async function ensureCredentials(stateDir: string): Promise<CredentialsRe
     apiToken: value('apiToken'),
     adminPassword: value('adminPassword'),
     viewerPassword: value('viewerPassword'),
-    sessionSecret: value('sessionSecret'),
   };
   if (missing.length === 0) return { ...merged, source: 'file', file };
 

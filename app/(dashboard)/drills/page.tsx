@@ -6,6 +6,7 @@ import { DrillWatch } from '@/components/drills/drill-watch';
 import { FaultForm } from '@/components/drills/fault-form';
 import { Card } from '@/components/ui/card';
 import { PageHeader } from '@/components/ui/page-header';
+import { canOperate } from '@/lib/auth/principal';
 import { requirePageViewer } from '@/lib/web/page-auth';
 
 export const metadata: Metadata = { title: 'Drills · RxSaga' };
@@ -22,7 +23,7 @@ export default async function DrillsPage() {
       />
       <div style={{ display: 'grid', gap: '1rem' }}>
         <Card title="Fault injection">
-          <FaultForm settings={settings} canEdit={principal.role === 'operator'} />
+          <FaultForm settings={settings} canEdit={canOperate(principal)} />
         </Card>
         <Card title="Watch: the last hour">
           <DrillWatch initial={stats} />

@@ -4,6 +4,7 @@ import { listInterventions } from '@/db/queries/interventions';
 import { InterventionQueue } from '@/components/interventions/intervention-queue';
 import { PageHeader } from '@/components/ui/page-header';
 import { forViewer } from '@/lib/auth/redact';
+import { canOperate } from '@/lib/auth/principal';
 import { requirePageViewer } from '@/lib/web/page-auth';
 
 export const metadata: Metadata = { title: 'Needs intervention · RxSaga' };
@@ -17,7 +18,7 @@ export default async function InterventionsPage() {
         title="Needs intervention"
         description="Sagas whose step or compensation ran out of retries, or stalled. Oldest first: retry them once the cause is fixed, or cancel them to roll back."
       />
-      <InterventionQueue initial={queue} canOperate={principal.role === 'operator'} />
+      <InterventionQueue initial={queue} canOperate={canOperate(principal)} />
     </>
   );
 }

@@ -5,6 +5,7 @@ import { StockRow } from '@/components/inventory/stock-row';
 import { Card } from '@/components/ui/card';
 import { PageHeader } from '@/components/ui/page-header';
 import { Table, Th } from '@/components/ui/table';
+import { canOperate } from '@/lib/auth/principal';
 import { requirePageViewer } from '@/lib/web/page-auth';
 
 export const metadata: Metadata = { title: 'Inventory · RxSaga' };
@@ -12,7 +13,7 @@ export const metadata: Metadata = { title: 'Inventory · RxSaga' };
 export default async function InventoryPage() {
   const principal = await requirePageViewer('/inventory');
   const items = await listInventory(getDb());
-  const canEdit = principal.role === 'operator';
+  const canEdit = canOperate(principal);
   return (
     <>
       <PageHeader

@@ -7,22 +7,24 @@ import { json } from '@/lib/http/responses';
 
 export const dynamic = 'force-dynamic';
 
-/** Who is signed in (session or API token); 401 when nobody. */
+/** Who is signed in (session or token); 401 when nobody. */
 export const GET = publicRoute(async () => {
   const principal = await getPrincipal();
   if (!principal) throw unauthorized('not signed in');
-  return json(principal);
+  return json({ username: principal.actor, role: principal.role, via: principal.via });
 });
 
 /**
- * Sign in: `{ password, name? }` → the session cookie; the password decides the role. After too
- * many failures from the client's address: 429 with Retry-After, the password unchecked.
+ * Sign in: `{ username, password }` → `{ username, role }` and the session cookie; 401 for a
+ * wrong name or password alike. After too many failures from the client's address (or, for a
+ * client that failed itself, on the account): 429 with Retry-After, the password unchecked.
  */
 export const POST = publicRoute(async ({ request, requestId }) => {
   const principal = await signIn(await readJsonBody(request), requestId);
-  return json(principal);
+  return json({ username: principal.actor, role: principal.role });
 });
 
+/** Sign out: the session is deleted on the server, so its cookie is refused from now on. */
 export const DELETE = publicRoute(async ({ requestId }) => {
   await signOut(requestId);
   return new Response(null, { status: 204 });

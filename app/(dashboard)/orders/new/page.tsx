@@ -5,6 +5,7 @@ import { listCatalog, listInventory } from '@/db/queries/stock';
 import { OrderForm, type CatalogOption } from '@/components/orders/order-form';
 import { Notice } from '@/components/ui/badge';
 import { PageHeader } from '@/components/ui/page-header';
+import { canOperate } from '@/lib/auth/principal';
 import { requirePageViewer } from '@/lib/web/page-auth';
 
 export const metadata: Metadata = { title: 'New order · RxSaga' };
@@ -24,7 +25,7 @@ export default async function NewOrderPage() {
         title="New order"
         description="Place an order for a patient. Its saga starts at once: you will see it run step by step."
       />
-      {principal.role === 'operator' ? (
+      {canOperate(principal) ? (
         // A key per rendered form: submitting it again (a lost response, a double click, the
         // browser's resend) replays the first order instead of placing a second one.
         <OrderForm catalog={options} idempotencyKey={randomUUID()} />

@@ -7,6 +7,7 @@ import { ArchivedSagaNotice } from '@/components/archive/archived-saga-notice';
 import { SagaDetailLive } from '@/components/saga/saga-detail-live';
 import { PageHeader } from '@/components/ui/page-header';
 import { forViewer } from '@/lib/auth/redact';
+import { canOperate } from '@/lib/auth/principal';
 import { requirePageViewer } from '@/lib/web/page-auth';
 
 export const metadata: Metadata = { title: 'Saga · RxSaga' };
@@ -29,9 +30,6 @@ export default async function SagaPage({ params }: { params: Promise<{ sagaId: s
     );
   }
   return (
-    <SagaDetailLive
-      initial={forViewer(principal, detail)}
-      canOperate={principal.role === 'operator'}
-    />
+    <SagaDetailLive initial={forViewer(principal, detail)} canOperate={canOperate(principal)} />
   );
 }

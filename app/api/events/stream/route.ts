@@ -1,4 +1,5 @@
 import { subscribeToEvents } from '@/db/live';
+import { principalStillValid } from '@/lib/auth/guards';
 import { viewerRoute } from '@/lib/http/api-route';
 import { SSE_CHANGES, SSE_READY, type LiveNotification } from '@/lib/live/channel';
 
@@ -8,6 +9,12 @@ export const dynamic = 'force-dynamic';
 const FLUSH_MS = 150;
 const HEARTBEAT_MS = 15_000;
 const RECONNECT_HINT_MS = 2_000;
+/**
+ * How often an open stream re-checks the session (or token) it was opened with: signing out,
+ * a revoked or disabled account, or an expired session closes it within this time. The
+ * re-check does not count as use, so an open tab still reaches the idle timeout.
+ */
+const RECHECK_MS = 3_000;
 
 /**
  * GET /api/events/stream: Server-Sent Events fed by Postgres LISTEN/NOTIFY. Each message names
@@ -15,7 +22,7 @@ const RECONNECT_HINT_MS = 2_000;
  * Data is never sent here, only "what changed", so what a viewer may see stays decided by the
  * reading routes.
  */
-export const GET = viewerRoute(async ({ request }) => {
+export const GET = viewerRoute(async ({ request, principal }) => {
   const encoder = new TextEncoder();
   let cleanup = () => {};
   const stream = new ReadableStream<Uint8Array>({
@@ -39,11 +46,20 @@ export const GET = viewerRoute(async ({ request }) => {
         timer ??= setTimeout(flush, FLUSH_MS);
       });
       const heartbeat = setInterval(() => send(': ping\n\n'), HEARTBEAT_MS);
+      const recheck = setInterval(() => {
+        principalStillValid(principal).then(
+          (valid) => {
+            if (!valid) cleanup();
+          },
+          () => {}, // a database hiccup is not a revocation: the next re-check decides
+        );
+      }, RECHECK_MS);
       cleanup = () => {
         if (closed) return;
         closed = true;
         unsubscribe();
         clearInterval(heartbeat);
+        clearInterval(recheck);
         if (timer) clearTimeout(timer);
         try {
           controller.close();

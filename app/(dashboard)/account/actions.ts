@@ -1,0 +1,33 @@
+'use server';
+
+import { getDb } from '@/db/client';
+import { requireViewer } from '@/lib/auth/guards';
+import { auditActorOf } from '@/lib/auth/principal';
+import { startSession } from '@/lib/auth/session';
+import { changeOwnPassword } from '@/lib/commands/accounts';
+import { forbidden } from '@/lib/errors';
+import { refusalResult, type ActionResult } from '@/lib/web/action-result';
+
+/** Every account changes its own password; its other sessions end, this tab gets a new one. */
+export async function changeOwnPasswordAction(
+  _previous: ActionResult | null,
+  form: FormData,
+): Promise<ActionResult> {
+  try {
+    const principal = await requireViewer();
+    if (principal.via !== 'session') throw forbidden('sign in to change your password');
+    const account = await changeOwnPassword(
+      getDb(),
+      principal.actor,
+      {
+        currentPassword: String(form.get('currentPassword') ?? ''),
+        newPassword: String(form.get('newPassword') ?? ''),
+      },
+      auditActorOf(principal),
+    );
+    await startSession(account);
+    return { ok: true, data: undefined };
+  } catch (error) {
+    return refusalResult(error, 'account.password_change');
+  }
+}

@@ -1,0 +1,26 @@
+import { getDb } from '@/db/client';
+import { auditActorOf } from '@/lib/auth/principal';
+import { startSession } from '@/lib/auth/session';
+import { changeOwnPassword } from '@/lib/commands/accounts';
+import { forbidden } from '@/lib/errors';
+import { viewerRoute } from '@/lib/http/api-route';
+import { readJsonBody } from '@/lib/http/body';
+import { json } from '@/lib/http/responses';
+
+export const dynamic = 'force-dynamic';
+
+/**
+ * The signed-in account changes its own password: `{ currentPassword, newPassword }` → 200
+ * `{ username, role }`. Every session of the account ends; this one is replaced by a new one.
+ */
+export const PUT = viewerRoute(async ({ request, principal, requestId }) => {
+  if (principal.via !== 'session') throw forbidden('sign in to change your password');
+  const account = await changeOwnPassword(
+    getDb(),
+    principal.actor,
+    await readJsonBody(request),
+    auditActorOf(principal, requestId),
+  );
+  const fresh = await startSession(account);
+  return json({ username: fresh.actor, role: fresh.role });
+});

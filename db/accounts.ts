@@ -1,0 +1,104 @@
+import { and, asc, count, eq, gt, ne, sql } from 'drizzle-orm';
+import type { Role } from '@/lib/auth/roles';
+import type { DbOrTx } from './client';
+import { accounts, sessions } from './schema';
+
+/** Persistence of accounts (db/schema.ts `accounts`); the rules are lib/commands/accounts.ts. */
+
+export type AccountRow = typeof accounts.$inferSelect;
+
+export interface AccountView {
+  username: string;
+  displayName: string | null;
+  role: Role;
+  disabled: boolean;
+  createdAt: string;
+  lastSignInAt: string | null;
+  /** Single sign-on account (no password of its own). */
+  sso: boolean;
+  activeSessions: number;
+}
+
+export async function findAccount(db: DbOrTx, username: string): Promise<AccountRow | null> {
+  const [row] = await db.select().from(accounts).where(eq(accounts.username, username));
+  return row ?? null;
+}
+
+/** The row locked for the rest of the transaction: changes to one account are serialised. */
+export async function lockAccount(db: DbOrTx, username: string): Promise<AccountRow | null> {
+  const [row] = await db
+    .select()
+    .from(accounts)
+    .where(eq(accounts.username, username))
+    .for('update');
+  return row ?? null;
+}
+
+/** Inserts unless the username is taken; null then. */
+export async function insertAccount(
+  db: DbOrTx,
+  values: typeof accounts.$inferInsert,
+): Promise<AccountRow | null> {
+  const [row] = await db.insert(accounts).values(values).onConflictDoNothing().returning();
+  return row ?? null;
+}
+
+export async function updateAccount(
+  db: DbOrTx,
+  id: number,
+  patch: Partial<
+    Pick<AccountRow, 'displayName' | 'role' | 'disabled' | 'passwordHash' | 'lastSignInAt'>
+  >,
+): Promise<AccountRow> {
+  const [row] = await db.update(accounts).set(patch).where(eq(accounts.id, id)).returning();
+  return row!;
+}
+
+/**
+ * Enabled admins other than `exceptId`, counted under a lock on every admin row, so two admins
+ * demoting each other at once cannot both pass the "last admin" rule.
+ */
+export async function otherEnabledAdmins(db: DbOrTx, exceptId: number): Promise<number> {
+  const rows = await db
+    .select({ id: accounts.id })
+    .from(accounts)
+    .where(and(eq(accounts.role, 'admin'), eq(accounts.disabled, false), ne(accounts.id, exceptId)))
+    .for('update');
+  return rows.length;
+}
+
+export async function anyAdmin(db: DbOrTx): Promise<boolean> {
+  const [row] = await db.select({ n: count() }).from(accounts).where(eq(accounts.role, 'admin'));
+  return (row?.n ?? 0) > 0;
+}
+
+export const markSignedIn = (db: DbOrTx, id: number) =>
+  db
+    .update(accounts)
+    .set({ lastSignInAt: sql`now()` })
+    .where(eq(accounts.id, id));
+
+/** Every account, by username, with its sessions that are still within the idle time. */
+export async function listAccounts(db: DbOrTx, idleSeconds: number): Promise<AccountView[]> {
+  const active = db
+    .select({ accountId: sessions.accountId, n: count().as('n') })
+    .from(sessions)
+    .where(gt(sessions.lastSeenAt, sql`now() - make_interval(secs => ${idleSeconds})`))
+    .groupBy(sessions.accountId)
+    .as('active');
+  const rows = await db
+    .select({ account: accounts, n: active.n })
+    .from(accounts)
+    .leftJoin(active, eq(active.accountId, accounts.id))
+    .orderBy(asc(accounts.username));
+  return rows.map(({ account: a, n }) => ({
+    username: a.username,
+    displayName: a.displayName,
+    role: a.role,
+    disabled: a.disabled,
+    createdAt: a.createdAt.toISOString(),
+    lastSignInAt: a.lastSignInAt?.toISOString() ?? null,
+    sso: a.ssoSubject !== null,
+    activeSessions: Number(n ?? 0),
+  }));
+}
