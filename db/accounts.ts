@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, ne, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
 import type { Role } from '@/lib/auth/roles';
 import type { DbOrTx } from './client';
 import { accounts, sessions } from './schema';
@@ -55,16 +55,18 @@ export async function updateAccount(
 }
 
 /**
- * Enabled admins other than `exceptId`, counted under a lock on every admin row, so two admins
- * demoting each other at once cannot both pass the "last admin" rule.
+ * Locks every enabled admin's row, in id order. Taken first by any change that can take an
+ * admin away, so two admins demoting each other at once are serialised (the second then sees
+ * one admin fewer) instead of deadlocking or both passing the "last admin" rule.
  */
-export async function otherEnabledAdmins(db: DbOrTx, exceptId: number): Promise<number> {
+export async function lockEnabledAdmins(db: DbOrTx): Promise<number[]> {
   const rows = await db
     .select({ id: accounts.id })
     .from(accounts)
-    .where(and(eq(accounts.role, 'admin'), eq(accounts.disabled, false), ne(accounts.id, exceptId)))
+    .where(and(eq(accounts.role, 'admin'), eq(accounts.disabled, false)))
+    .orderBy(asc(accounts.id))
     .for('update');
-  return rows.length;
+  return rows.map((r) => r.id);
 }
 
 export async function anyAdmin(db: DbOrTx): Promise<boolean> {

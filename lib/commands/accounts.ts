@@ -3,7 +3,7 @@ import {
   insertAccount,
   listAccounts,
   lockAccount,
-  otherEnabledAdmins,
+  lockEnabledAdmins,
   updateAccount,
   type AccountRow,
   type AccountView,
@@ -90,13 +90,15 @@ export async function changeAccount(
   const passwordHash =
     change.password === undefined ? undefined : await hashPassword(change.password);
   return db.transaction(async (tx) => {
+    const admins =
+      change.role !== undefined || change.disabled !== undefined ? await lockEnabledAdmins(tx) : [];
     const before = await lockAccount(tx, name.data);
     if (!before) throw notFound('no such account');
     const losesAdmin =
       before.role === 'admin' &&
       !before.disabled &&
       ((change.role !== undefined && change.role !== 'admin') || change.disabled === true);
-    if (losesAdmin && (await otherEnabledAdmins(tx, before.id)) === 0)
+    if (losesAdmin && admins.filter((id) => id !== before.id).length === 0)
       throw conflict('the last enabled admin cannot be disabled or demoted');
     if (passwordHash !== undefined && before.ssoSubject !== null && before.passwordHash === null)
       throw new AppError(
