@@ -131,6 +131,8 @@ const SAMPLE_PARAMS: Record<string, string> = {
   sku: 'AMOX-500',
   task: 'cancel-order',
   operationId: randomUUID(),
+  username: 'nobody',
+  name: 'no-such-token',
 };
 
 describe('the OpenAPI document', () => {
@@ -227,10 +229,42 @@ describe('every route answers as documented', () => {
     assert.equal((await call('GET', '/api/session', {}, { as: 'anonymous' })).status, 401);
     assert.equal((await call('GET', '/api/session', {}, { as: 'viewer' })).status, 200);
     const signIn = (body: unknown) => call('POST', '/api/session', {}, { as: 'anonymous', body });
-    assert.equal((await signIn({ password: 'viewer-password-1', name: 'v' })).status, 200);
-    assert.equal((await signIn({ password: 'not the password' })).status, 401);
-    assert.equal((await signIn({ password: '' })).status, 400);
+    assert.equal((await signIn({ username: 'viewer', password: 'viewer-password-1' })).status, 200);
+    assert.equal((await signIn({ username: 'viewer', password: 'not the password' })).status, 401);
+    assert.equal((await signIn({ username: 'viewer', password: '' })).status, 400);
     assert.equal((await call('DELETE', '/api/session', {}, { as: 'anonymous' })).status, 204);
+  });
+
+  test('accounts and tokens', async () => {
+    const admin = { as: 'admin' as const };
+    assert.equal((await call('GET', '/api/users', {}, admin)).status, 200);
+    const account = { username: 'openapi-op', role: 'operator', password: 'openapi-password-1' };
+    assert.equal((await call('POST', '/api/users', {}, { ...admin, body: account })).status, 201);
+    assert.equal((await call('POST', '/api/users', {}, { ...admin, body: account })).status, 409);
+    const patch = (username: string, body: unknown) =>
+      call('PATCH', '/api/users/{username}', { username }, { ...admin, body });
+    assert.equal((await patch('openapi-op', { displayName: 'Open Api' })).status, 200);
+    assert.equal((await patch('nobody', { disabled: true })).status, 404);
+    assert.equal((await patch('admin', { role: 'viewer' })).status, 409);
+    const own = await api.signIn('openapi-op', 'openapi-password-1');
+    const change = await call(
+      'PUT',
+      '/api/account/password',
+      {},
+      {
+        as: 'anonymous',
+        headers: { cookie: own },
+        body: { currentPassword: 'openapi-password-1', newPassword: 'openapi-password-2' },
+      },
+    );
+    assert.equal(change.status, 200);
+    assert.equal((await call('GET', '/api/tokens', {}, admin)).status, 200);
+    const token = { name: 'openapi-token', role: 'viewer' };
+    assert.equal((await call('POST', '/api/tokens', {}, { ...admin, body: token })).status, 201);
+    assert.equal((await call('POST', '/api/tokens', {}, { ...admin, body: token })).status, 409);
+    const revoke = (name: string) => call('DELETE', '/api/tokens/{name}', { name }, admin);
+    assert.equal((await revoke('openapi-token')).status, 204);
+    assert.equal((await revoke('openapi-token')).status, 404);
   });
 
   test('orders: created, replayed, refused', async () => {

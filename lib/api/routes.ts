@@ -9,6 +9,12 @@ import { setFaultSettingsInputSchema } from '@/lib/commands/set-fault-settings';
 import { setOnHandInputSchema } from '@/lib/commands/set-on-hand';
 import { signInInputSchema } from '@/lib/commands/sign-in';
 import {
+  changeOwnPasswordSchema,
+  createAccountSchema,
+  createTokenSchema,
+  updateAccountSchema,
+} from '@/lib/auth/account-rules';
+import {
   bulkHistoryQuerySchema,
   bulkOperationInputSchema,
 } from '@/lib/incidents/bulk-operation-input';
@@ -29,6 +35,11 @@ import {
   orderCreatedSchema,
   pausesSchema,
   principalSchema,
+  signedInSchema,
+  accountSchema,
+  accountsSchema,
+  apiTokensSchema,
+  apiTokenCreatedSchema,
   sagaDetailSchema,
   sagaPageSchema,
   sagaSchema,
@@ -97,6 +108,7 @@ export const API_TAGS = {
   Audit: 'Who did what: operator actions and sign-ins.',
   Live: 'Live updates for open dashboards.',
   Session: 'Signing in and out of the dashboard.',
+  Accounts: 'Accounts and named API tokens (admins).',
   System: 'Health, metrics and this document.',
 } as const;
 
@@ -164,10 +176,12 @@ export const API_ROUTES: readonly RouteSpec[] = [
     summary: 'Sign in: sets the session cookie',
     body: signInInputSchema,
     responses: {
-      200: { description: 'Signed in; the cookie is set.', schema: principalSchema },
-      401: { description: 'Wrong password.' },
+      200: { description: 'Signed in; the cookie is set.', schema: signedInSchema },
+      401: { description: 'Wrong username or password (one answer for both).' },
+      403: { description: 'Posted from another site (Origin or Sec-Fetch-Site).' },
       429: {
-        description: 'Too many failed sign-ins from this client (or from everyone): wait.',
+        description:
+          'Too many failed sign-ins from this client, or on this account by a client that failed itself: wait.',
         headers: { 'Retry-After': 'Seconds to wait.' },
       },
     },
@@ -178,7 +192,86 @@ export const API_ROUTES: readonly RouteSpec[] = [
     access: 'public',
     tag: 'Session',
     summary: 'Sign out',
-    responses: { 204: { description: 'Signed out; the cookie is cleared.' } },
+    responses: { 204: { description: 'Signed out; the session is deleted on the server.' } },
+  },
+  {
+    method: 'PUT',
+    path: '/api/account/password',
+    access: 'viewer',
+    tag: 'Session',
+    summary: 'Change your own password (a session, not a token)',
+    body: changeOwnPasswordSchema,
+    responses: {
+      200: {
+        description: 'Changed; every session of the account ended, a new one is set.',
+        schema: signedInSchema,
+      },
+      403: { description: 'Called with a token.' },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/users',
+    access: 'admin',
+    tag: 'Accounts',
+    summary: 'Every account',
+    responses: { 200: { description: 'The accounts.', schema: accountsSchema } },
+  },
+  {
+    method: 'POST',
+    path: '/api/users',
+    access: 'admin',
+    tag: 'Accounts',
+    summary: 'Add an account',
+    body: createAccountSchema,
+    responses: {
+      201: { description: 'Created.', schema: accountSchema },
+      409: conflict('The username is taken (or is an API token name).'),
+    },
+  },
+  {
+    method: 'PATCH',
+    path: '/api/users/{username}',
+    access: 'admin',
+    tag: 'Accounts',
+    summary: 'Change an account: display name, role, disabled, password',
+    description: 'A new role, a new password or disabling ends every session of the account.',
+    params: z.object({ username: z.string().describe('The username.') }),
+    body: updateAccountSchema,
+    responses: {
+      200: { description: 'Changed.', schema: accountSchema },
+      404: notFound('account'),
+      409: conflict('The last enabled admin cannot be disabled or demoted.'),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/tokens',
+    access: 'admin',
+    tag: 'Accounts',
+    summary: 'Named API tokens (never their secrets)',
+    responses: { 200: { description: 'The tokens.', schema: apiTokensSchema } },
+  },
+  {
+    method: 'POST',
+    path: '/api/tokens',
+    access: 'admin',
+    tag: 'Accounts',
+    summary: 'Make a named API token; its secret is shown this once',
+    body: createTokenSchema,
+    responses: {
+      201: { description: 'Made.', schema: apiTokenCreatedSchema },
+      409: conflict('The name is taken (or is a username).'),
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/tokens/{name}',
+    access: 'admin',
+    tag: 'Accounts',
+    summary: 'Revoke a named API token',
+    params: z.object({ name: z.string().describe('The token name.') }),
+    responses: { 204: { description: 'Revoked.' }, 404: notFound('token') },
   },
   {
     method: 'POST',

@@ -7,7 +7,9 @@ import type { SagaDetail, SagaPage, SagaView } from '@/db/queries/sagas';
 import type { Stats } from '@/db/queries/stats';
 import type { CatalogItem, InventoryItem } from '@/db/queries/stock';
 import type { PauseView, TaskControlView } from '@/db/queries/task-controls';
-import type { Principal } from '@/lib/auth/principal';
+import type { AccountView } from '@/db/accounts';
+import type { ApiTokenView } from '@/db/api-tokens';
+import { ROLES } from '@/lib/auth/roles';
 import type { OperatorActionResult } from '@/lib/commands/operator-action';
 import type { StockLevel } from '@/lib/commands/set-on-hand';
 import type { TaskPauseResult } from '@/lib/commands/task-pause';
@@ -211,11 +213,46 @@ export const auditPageSchema = z
 
 export const principalSchema = z
   .object({
-    role: z.enum(['viewer', 'operator']),
-    actor: z.string(),
+    username: z
+      .string()
+      .describe('The account username, or the API token name (`api` for RXSAGA_API_TOKEN).'),
+    role: z.enum(ROLES),
     via: z.enum(['session', 'token']),
   })
   .meta({ id: 'Principal', description: 'Who is signed in, and how.' });
+
+export const signedInSchema = z
+  .object({ username: z.string(), role: z.enum(ROLES) })
+  .meta({ id: 'SignedIn', description: 'The account just signed in.' });
+
+export const accountSchema = z
+  .object({
+    username: z.string(),
+    displayName: z.string().nullable(),
+    role: z.enum(ROLES),
+    disabled: z.boolean(),
+    createdAt: z.string(),
+    lastSignInAt: z.string().nullable(),
+    sso: z.boolean(),
+    activeSessions: z.number().int(),
+  })
+  .meta({ id: 'Account', description: 'A person who signs in (never a password or its hash).' });
+
+export const apiTokenSchema = z
+  .object({
+    name: z.string(),
+    role: z.enum(ROLES),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+  })
+  .meta({ id: 'ApiToken', description: 'A named API token (never its secret).' });
+
+export const apiTokenCreatedSchema = apiTokenSchema
+  .extend({
+    token: z.string().describe('The secret, shown this once: `Authorization: Bearer <token>`.'),
+  })
+  .meta({ id: 'ApiTokenCreated' });
 
 export const pauseSchema = z
   .object({ task: z.enum(TASKS), reason: z.string(), pausedBy: z.string(), pausedAt: isoTime })
@@ -295,6 +332,8 @@ export const inventorySchema = listOf(inventoryItemSchema, 'Inventory');
 export const failureGroupsSchema = listOf(failureGroupSchema, 'FailureGroups');
 export const alertsSchema = listOf(alertSchema, 'Alerts');
 export const pausesSchema = listOf(pauseSchema, 'Pauses');
+export const accountsSchema = listOf(accountSchema, 'Accounts');
+export const apiTokensSchema = listOf(apiTokenSchema, 'ApiTokens');
 export const taskControlsSchema = listOf(taskControlSchema, 'TaskControls');
 
 /*
@@ -313,7 +352,8 @@ sameShape<typeof catalogItemSchema, CatalogItem>(true);
 sameShape<typeof inventoryItemSchema, InventoryItem>(true);
 sameShape<typeof stockLevelSchema, StockLevel>(true);
 sameShape<typeof auditEntrySchema, AuditView>(true);
-sameShape<typeof principalSchema, Principal>(true);
+sameShape<typeof accountSchema, AccountView>(true);
+sameShape<typeof apiTokenSchema, ApiTokenView>(true);
 sameShape<typeof pauseSchema, PauseView>(true);
 sameShape<typeof taskControlSchema, TaskControlView>(true);
 sameShape<typeof taskPauseResultSchema, TaskPauseResult>(true);
