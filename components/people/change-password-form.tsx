@@ -1,7 +1,7 @@
 'use client';
 
 import { useActionState } from 'react';
-import { changeOwnPasswordAction } from '@/app/(dashboard)/account/actions';
+import { changeOwnPasswordAction } from '@/server/actions/account';
 import { Notice } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Field, Input } from '@/components/ui/field';

@@ -6,7 +6,7 @@ import {
   createAccountAction,
   createTokenAction,
   revokeTokenAction,
-} from '@/app/(dashboard)/people/actions';
+} from '@/server/actions/people';
 import type { AccountView } from '@/db/accounts';
 import type { ApiTokenView } from '@/db/api-tokens';
 import { Badge, Notice } from '@/components/ui/badge';
