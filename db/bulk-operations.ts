@@ -3,10 +3,10 @@ import { and, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from 'drizz
 import { failureGroupOf } from '@/lib/incidents/failure-groups';
 import type { BulkFilter } from '@/lib/incidents/bulk-operation-input';
 import { MAX_BULK_SAGAS } from '@/lib/incidents/bulk-operation-input';
-import { AppError, ruleViolation } from '@/lib/errors';
+import { ruleViolation } from '@/lib/errors';
 import type { AuditActor } from './audit';
 import type { DbOrTx, Tx } from './client';
-import { sagaConditions } from './queries/sagas';
+import { decodeCursor, encodeCursor, sagaConditions } from './queries/sagas';
 import { rawSql } from './saga-store';
 import {
   BULK_OUTCOMES,
@@ -257,32 +257,8 @@ export async function listBulkOperations(
       db,
       page.map((r) => r.row),
     ),
-    nextCursor:
-      rows.length > limit && last
-        ? Buffer.from(JSON.stringify([last.at, last.row.operationId])).toString('base64url')
-        : null,
+    nextCursor: rows.length > limit && last ? encodeCursor(last.at, last.row.operationId) : null,
   };
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(parsed) &&
-      parsed.length === 2 &&
-      typeof parsed[0] === 'string' &&
-      /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:?\d{2})?$/.test(parsed[0]) &&
-      typeof parsed[1] === 'string' &&
-      /^[0-9a-f-]{36}$/.test(parsed[1])
-    ) {
-      return [parsed[0], parsed[1]];
-    }
-  } catch {
-    // fall through
-  }
-  throw new AppError('invalid_input', 'invalid cursor', [
-    { path: ['cursor'], message: 'not a cursor from this API' },
-  ]);
 }
 
 const sqlUuidArray = (values: readonly string[]) => sql`${`{${values.join(',')}}`}::uuid[]`;

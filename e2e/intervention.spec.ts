@@ -34,10 +34,14 @@ test('a saga stuck on the carrier (00504) is retried, then cancelled in bulk, wi
   await page.goto('/interventions');
   await page.getByRole('checkbox', { name: `Select ${orderId}` }).check();
   await page.getByRole('button', { name: 'Cancel selected (1)' }).click();
-  const cancel = page.getByRole('dialog', { name: 'Cancel 1 saga?' });
+  const cancel = page.getByRole('dialog', { name: 'Cancel 1 selected saga?' });
+  await expect(cancel.getByText('This matches 1 saga now.')).toBeVisible();
   await cancel.getByLabel('Reason').fill('Customer asked to cancel the order');
   await cancel.getByRole('button', { name: 'Cancel 1 saga' }).click();
-  await expect(page.getByText('Finished: 1 done, 0 refused')).toBeVisible();
+  // A selection is a bulk operation: its progress bar shows it done.
+  await expect(page.locator('[data-operation-status="done"]')).toContainText(
+    '1 succeeded, 0 skipped, 0 failed of 1',
+  );
   await expect(page.getByRole('row', { name: new RegExp(orderId) })).toHaveCount(0);
 
   await page.goto(`/sagas/${sagaId}`);

@@ -32,6 +32,7 @@ import {
   setBaseFaults,
   type FaultContext,
 } from './chaos/faults';
+import { startIncidentDrill } from './chaos/incidents';
 import { ChaosTwo } from './chaos/chaos-two';
 import {
   checkAgainstClient,
@@ -239,6 +240,13 @@ async function main(): Promise<number> {
       await sleep(1000);
     }
   })();
+  // Pauses and bulk operations are operator actions: they race the workers with the operator fault.
+  const incidents = startIncidentDrill({
+    url: db.url,
+    rng: makeRng(o.seed ^ 0x1dc1),
+    isOver: () => loadOver || !o.faults.has('operator'),
+    log,
+  });
   const progress = setInterval(
     () => void printProgress(sql, driver, fleet, record).catch(() => {}),
     5000,
@@ -246,7 +254,7 @@ async function main(): Promise<number> {
   await sleep(duration);
   driver.stop();
   loadOver = true;
-  await Promise.all([loading, operating]);
+  await Promise.all([loading, operating, incidents.done]);
   await Promise.all([faulting, faultingTwo]);
   log(`load and faults over: ${driver.orders.length} orders sent; waiting for in-flight requests`);
   await setBaseFaults(api, 0);
@@ -331,6 +339,7 @@ async function main(): Promise<number> {
       : 'some sagas still open after 120 s of operator retries/cancels',
   });
   checks.push(...(await checkDatabase(sql)));
+  checks.push(...(await incidents.checks(sql)));
   checks.push(...(await checkAgainstClient(sql, driver.orders)));
   checks.push(...(await chaosTwo.checks(sql, [...fleet.allExits, ...(webExit ? [webExit] : [])])));
   checks.push({

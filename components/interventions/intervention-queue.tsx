@@ -14,22 +14,28 @@ import { Button } from '@/components/ui/button';
 import { ConfirmWithReason } from '@/components/ui/confirm-with-reason';
 import { EmptyRow, Table, Td, Th } from '@/components/ui/table';
 import { formatAge, formatCount, formatTimestamp } from '@/lib/web/format';
-import { BulkProgress, type Outcome } from './bulk-progress';
+import { BulkConfirm, type BulkRequest } from '@/components/incidents/bulk-confirm';
+import { FailureGroups } from '@/components/incidents/failure-groups';
+import { OperationProgress } from '@/components/incidents/operation-progress';
+import { Card } from '@/components/ui/card';
+import type { FailureGroup } from '@/lib/incidents/failure-groups';
 import styles from './interventions.module.css';
 
 type Kind = 'retry' | 'cancel';
-const CONCURRENCY = 4;
 
 /**
- * The queue with one-by-one and bulk retry / cancel. A bulk action asks once for a reason,
- * then runs the same server action per saga (a few at a time) and reports each outcome: one
- * refusal (say, a saga that finished meanwhile) does not stop the rest.
+ * The queue: failure groups first (retry or cancel a whole cause), then the single sagas, one by
+ * one or a selection. Groups and selections are bulk operations (docs/incidents.md): a dry run
+ * counts them, the reason is asked once, and the operation runs in the background with a
+ * progress bar here and on the Operations page.
  */
 export function InterventionQueue({
   initial,
+  initialGroups,
   canOperate,
 }: {
   initial: Queue;
+  initialGroups: FailureGroup[];
   canOperate: boolean;
 }) {
   const interval = useLiveInterval();
@@ -42,8 +48,9 @@ export function InterventionQueue({
     refetchInterval: interval,
   });
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [confirm, setConfirm] = useState<{ kind: Kind; targets: InterventionView[] } | null>(null);
-  const [outcomes, setOutcomes] = useState<Outcome[] | null>(null);
+  const [confirm, setConfirm] = useState<{ kind: Kind; saga: InterventionView } | null>(null);
+  const [bulk, setBulk] = useState<BulkRequest | null>(null);
+  const [operations, setOperations] = useState<string[]>([]);
 
   const visible = new Set(data.items.map((s) => s.sagaId));
   const chosen = data.items.filter((s) => selected.has(s.sagaId));
@@ -58,56 +65,47 @@ export function InterventionQueue({
     });
   }
 
-  async function run(
+  async function runSingle(
     kind: Kind,
-    targets: InterventionView[],
+    saga: InterventionView,
     reason: string,
   ): Promise<string | null> {
-    const list: Outcome[] = targets.map((s) => ({
-      sagaId: s.sagaId,
-      orderId: s.orderId,
-      status: 'pending',
-      message: null,
-    }));
-    setOutcomes(list);
+    const result =
+      kind === 'retry'
+        ? await retrySagaAction(saga.sagaId, reason)
+        : await cancelSagaAction(saga.sagaId, reason);
+    if (!result.ok) return result.message;
     setConfirm(null);
-    const update = (i: number, patch: Partial<Outcome>) =>
-      setOutcomes((all) => all && all.map((o, j) => (j === i ? { ...o, ...patch } : o)));
-    let next = 0;
-    const worker = async () => {
-      while (next < targets.length) {
-        const i = next++;
-        const saga = targets[i]!;
-        update(i, { status: 'running' });
-        try {
-          const result =
-            kind === 'retry'
-              ? await retrySagaAction(saga.sagaId, reason)
-              : await cancelSagaAction(saga.sagaId, reason);
-          update(
-            i,
-            result.ok
-              ? {
-                  status: 'done',
-                  message: kind === 'retry' ? 'Retry requested' : 'Cancel requested',
-                }
-              : { status: 'refused', message: result.message },
-          );
-        } catch {
-          update(i, { status: 'refused', message: 'The request failed: try again' });
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, worker));
-    setSelected(new Set());
     await queryClient.invalidateQueries({ queryKey: liveKeys.interventions });
     return null;
   }
 
+  function started(operationId: string) {
+    setBulk(null);
+    setSelected(new Set());
+    setOperations((all) => [operationId, ...all]);
+  }
+
   const noun = (n: number) => `${formatCount(n)} saga${n === 1 ? '' : 's'}`;
+  const selection = (action: Kind): BulkRequest => ({
+    action,
+    filter: { sagaIds: chosen.map((s) => s.sagaId) },
+    what: `${formatCount(chosen.length)} selected saga${chosen.length === 1 ? '' : 's'}`,
+  });
   return (
     <div className={styles.stack}>
-      {outcomes ? <BulkProgress outcomes={outcomes} onDismiss={() => setOutcomes(null)} /> : null}
+      {operations.length > 0 ? (
+        <Card
+          title="Operations started here"
+          actions={<Link href="/operations">All operations</Link>}
+          aria-live="polite"
+        >
+          {operations.map((id) => (
+            <OperationProgress key={id} operationId={id} />
+          ))}
+        </Card>
+      ) : null}
+      <FailureGroups initial={initialGroups} canOperate={canOperate} onAct={setBulk} />
       <div className={styles.toolbar}>
         <p className={styles.count} aria-live="polite">
           {data.total === 0
@@ -120,14 +118,14 @@ export function InterventionQueue({
             <Button
               variant="primary"
               disabled={chosen.length === 0}
-              onClick={() => setConfirm({ kind: 'retry', targets: chosen })}
+              onClick={() => setBulk(selection('retry'))}
             >
               Retry selected{chosen.length ? ` (${chosen.length})` : ''}
             </Button>
             <Button
               variant="danger"
               disabled={chosen.length === 0}
-              onClick={() => setConfirm({ kind: 'cancel', targets: chosen })}
+              onClick={() => setBulk(selection('cancel'))}
             >
               Cancel selected{chosen.length ? ` (${chosen.length})` : ''}
             </Button>
@@ -201,7 +199,7 @@ export function InterventionQueue({
                     <span className={styles.rowActions}>
                       <Button
                         size="small"
-                        onClick={() => setConfirm({ kind: 'retry', targets: [s] })}
+                        onClick={() => setConfirm({ kind: 'retry', saga: s })}
                         aria-label={`Retry ${s.orderId}`}
                       >
                         Retry
@@ -209,7 +207,7 @@ export function InterventionQueue({
                       <Button
                         size="small"
                         variant="ghost"
-                        onClick={() => setConfirm({ kind: 'cancel', targets: [s] })}
+                        onClick={() => setConfirm({ kind: 'cancel', saga: s })}
                         aria-label={`Cancel ${s.orderId}`}
                       >
                         Cancel
@@ -225,26 +223,21 @@ export function InterventionQueue({
       <ConfirmWithReason
         open={confirm !== null}
         title={
-          confirm
-            ? `${confirm.kind === 'retry' ? 'Retry' : 'Cancel'} ${noun(confirm.targets.length)}?`
-            : ''
+          confirm ? `${confirm.kind === 'retry' ? 'Retry' : 'Cancel'} ${confirm.saga.orderId}?` : ''
         }
         description={
           confirm?.kind === 'cancel'
-            ? 'Each saga is stopped and what it did is undone, newest first. Sagas already rolling back cannot be cancelled: retry those.'
-            : 'Each saga re-runs the step or compensation it is stuck on, with fresh attempts.'
+            ? 'The saga is stopped and what it did is undone, newest first.'
+            : 'The saga re-runs the step or compensation it is stuck on, with fresh attempts.'
         }
-        confirmLabel={
-          confirm
-            ? `${confirm.kind === 'retry' ? 'Retry' : 'Cancel'} ${noun(confirm.targets.length)}`
-            : ''
-        }
+        confirmLabel={confirm?.kind === 'retry' ? 'Retry' : 'Cancel the saga'}
         confirmVariant={confirm?.kind === 'cancel' ? 'danger' : 'primary'}
         onConfirm={(reason) =>
-          confirm ? run(confirm.kind, confirm.targets, reason) : Promise.resolve(null)
+          confirm ? runSingle(confirm.kind, confirm.saga, reason) : Promise.resolve(null)
         }
         onClose={() => setConfirm(null)}
       />
+      <BulkConfirm request={bulk} onStarted={started} onClose={() => setBulk(null)} />
     </div>
   );
 }

@@ -4,8 +4,21 @@ export const liveKeys = {
   sagaList: (query: string) => ['sagas', query] as const,
   stats: (window: string) => ['stats', window] as const,
   interventions: ['interventions'] as const,
+  pauses: ['pauses'] as const,
+  tasks: ['tasks'] as const,
+  failureGroups: ['failure-groups'] as const,
+  bulkOperations: ['bulk-operations'] as const,
+  bulkOperation: (operationId: string) => ['bulk-operations', operationId] as const,
   /** Everything that summarises many sagas: refreshed (throttled) on any change. */
-  lists: [['sagas'], ['stats'], ['interventions'], ['inventory']] as const,
+  lists: [
+    ['sagas'],
+    ['stats'],
+    ['interventions'],
+    ['inventory'],
+    ['tasks'],
+    ['failure-groups'],
+    ['bulk-operations'],
+  ] as const,
 };
 
 /** Fetches JSON from our API; a non-2xx answer throws with the API's error message. */

@@ -10,6 +10,7 @@ import { Card } from '@/components/ui/card';
 import { PageHeader } from '@/components/ui/page-header';
 import { isTerminal } from '@/lib/saga/model';
 import { formatDuration, formatTimestamp, humanize } from '@/lib/web/format';
+import { HeldNotice } from './held-notice';
 import { SagaActions } from './saga-actions';
 import { SagaDiagram } from './saga-diagram';
 import styles from './saga-detail.module.css';
@@ -66,6 +67,9 @@ export function SagaDetailLive({
         <Notice tone="warning" role="status">
           Could not refresh: {error.message}. Showing the last known state.
         </Notice>
+      ) : null}
+      {saga.pausedAt && saga.currentTask ? (
+        <HeldNotice task={saga.currentTask} pausedAt={saga.pausedAt} />
       ) : null}
       {saga.needsIntervention && saga.interventionReason ? (
         <Notice tone="danger">

@@ -1,5 +1,5 @@
 import type { Tone } from '@/components/ui/badge';
-import type { CompensationTask, SagaState, Step } from '@/lib/saga/model';
+import type { CompensationTask, SagaState, Step, Task } from '@/lib/saga/model';
 
 /** How states, steps and compensations read on screen. Names stay the contract's; these are labels. */
 export const STATE_TONE: Record<SagaState, Tone> = {
@@ -31,4 +31,12 @@ export const COMPENSATION_LABEL: Record<CompensationTask, string> = {
   'release-inventory': 'Release inventory',
   'cancel-prescription': 'Cancel prescription',
   'cancel-order': 'Cancel order',
+};
+
+/** Tasks as an operator names them (Controls, the pause banner, a held saga's page). */
+export const TASK_LABEL: Record<Task, string> = {
+  'create-prescription': 'Create prescription',
+  'reserve-inventory': 'Reserve inventory',
+  'initiate-shipment': 'Initiate shipment',
+  ...COMPENSATION_LABEL,
 };

@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { signOutAction } from '@/server/actions/session';
 import { canAdminister, canOperate, type Principal } from '@/lib/auth/principal';
 import { ROLE_LABELS } from '@/lib/auth/roles';
+import { PauseBanner } from '@/components/incidents/pause-banner';
 import { LiveIndicator } from '@/components/live/live-indicator';
 import styles from './app-shell.module.css';
 import { NavLinks, type NavItem } from './nav-links';
@@ -14,6 +15,8 @@ function navFor(principal: Principal): NavItem[] {
     { href: '/interventions', label: 'Needs intervention' },
     ...(canOperate(principal) ? [{ href: '/orders/new', label: 'New order' }] : []),
     { href: '/inventory', label: 'Inventory' },
+    { href: '/controls', label: 'Controls' },
+    { href: '/operations', label: 'Operations' },
     { href: '/drills', label: 'Drills' },
     { href: '/audit', label: 'Audit' },
     { href: '/api-docs', label: 'API reference' },
@@ -54,6 +57,7 @@ export function AppShell({ principal, children }: { principal: Principal; childr
         <div className={styles.topline}>
           <LiveIndicator />
         </div>
+        <PauseBanner />
         {children}
       </main>
     </div>

@@ -146,10 +146,11 @@ function isRealTimestamp(text: string): boolean {
 
 const cursorSchema = z.tuple([z.string().refine(isRealTimestamp), z.uuid()]);
 
-const encodeCursor = (startedAt: string, sagaId: string) =>
+/** Keyset cursors of (timestamp, uuid): also the bulk operations' history (db/bulk-operations.ts). */
+export const encodeCursor = (startedAt: string, sagaId: string) =>
   Buffer.from(JSON.stringify([startedAt, sagaId])).toString('base64url');
 
-function decodeCursor(cursor: string): z.infer<typeof cursorSchema> {
+export function decodeCursor(cursor: string): z.infer<typeof cursorSchema> {
   try {
     return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch {

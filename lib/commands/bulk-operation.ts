@@ -42,7 +42,8 @@ export async function startBulkOperation(
   }
   return db.transaction(async (tx) => {
     const ids = await matchSagaIds(tx, filter);
-    const operationId = await insertBulkOperation(tx, { action, reason, filter }, by, ids);
+    const why = reason ?? ''; // required for a real run by the schema
+    const operationId = await insertBulkOperation(tx, { action, reason: why, filter }, by, ids);
     if (ids.length > 0) {
       await addBackgroundJob(
         tx,
@@ -56,7 +57,7 @@ export async function startBulkOperation(
     await recordAudit(tx, by, {
       action: 'bulk.create',
       target: operationId,
-      reason,
+      reason: why,
       after: { action, filter, matched: ids.length },
     });
     logger.info(

@@ -36,12 +36,18 @@ export const bulkFilterSchema = z
   });
 export type BulkFilter = z.infer<typeof bulkFilterSchema>;
 
-export const bulkOperationInputSchema = z.strictObject({
-  action: z.enum(['retry', 'cancel']),
-  filter: bulkFilterSchema,
-  reason: z.string().trim().min(3, 'give a reason (at least 3 characters)').max(2000),
-  dryRun: z.boolean().optional(),
-});
+/** A real run needs a reason (it is recorded on every saga); a dry run may leave it out. */
+export const bulkOperationInputSchema = z
+  .strictObject({
+    action: z.enum(['retry', 'cancel']),
+    filter: bulkFilterSchema,
+    reason: z.string().trim().max(2000).optional(),
+    dryRun: z.boolean().optional(),
+  })
+  .refine((b) => b.dryRun === true || (b.reason ?? '').length >= 3, {
+    message: 'give a reason (at least 3 characters)',
+    path: ['reason'],
+  });
 export type BulkOperationInput = z.infer<typeof bulkOperationInputSchema>;
 
 /** GET /api/bulk-operations: the history's page. */

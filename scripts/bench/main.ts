@@ -36,6 +36,12 @@ const USAGE = `npm run bench -- [options]
                          restore one saga: throughput (goal ≥ 10,000 sagas/s) and restore time
     --sagas N            sagas to load
 
+  Bulk-operation bench:
+    --bulk N             N sagas flagged at the shipment, then one bulk cancel of all of them while
+                         new orders arrive at --rate per second (default 10); prints the time to
+                         finish and the new sagas' p95 during it against a quiet run
+    --workers N          worker processes (default 1)
+
   Output:
     --json FILE          write the figures as JSON
 `;
@@ -56,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       'floor-concurrency': { type: 'string' },
       dashboard: { type: 'boolean', default: false },
       archive: { type: 'boolean', default: false },
+      bulk: { type: 'string' },
       reload: { type: 'boolean', default: false },
       repeat: { type: 'string' },
       json: { type: 'string' },
@@ -100,6 +107,22 @@ export async function main(argv: string[]): Promise<number> {
       printArchiveBench(result);
       if (values.json) await writeJson(values.json, result, log);
       return 0;
+    }
+    if (values.bulk !== undefined) {
+      const { runBulkBench, printBulkBench } = await import('./bulk');
+      const options = {
+        url: db.url,
+        admin: db.admin,
+        sagas: int('bulk', values.bulk, 10_000, 1),
+        workers: int('workers', values.workers, 1, 1),
+        rate: int('rate', values.rate, 10, 1),
+        quietSeconds: int('rate-seconds', values['rate-seconds'], 20, 1),
+        log,
+      };
+      const result = await runBulkBench(options);
+      printBulkBench(result, options);
+      if (values.json) await writeJson(values.json, result, log);
+      return result.ok ? 0 : 1;
     }
     if (values.dashboard) {
       const { runDashboardBench, printDashboard } = await import('./dashboard');
