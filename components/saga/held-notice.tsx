@@ -21,13 +21,15 @@ export function HeldNotice({ task, pausedAt }: { task: string; pausedAt: string 
   const label = isTask(task) ? TASK_LABEL[task] : humanize(task);
   const pause = data?.items.find((p) => p.task === task);
   return (
-    <Notice tone="warning" role="status">
-      <strong>waiting:</strong>{' '}
-      {pause
-        ? `${label} is paused by ${pause.pausedBy} since ${formatTimestamp(pause.pausedAt)}: ${pause.reason}`
-        : data
-          ? `${label} was resumed; this saga (held since ${formatTimestamp(pausedAt)}) goes on in its turn`
-          : `${label} is paused (held since ${formatTimestamp(pausedAt)})`}
-    </Notice>
+    <div data-held-notice>
+      <Notice tone="warning" role="status">
+        <strong>waiting:</strong>{' '}
+        {pause
+          ? `${label} is paused by ${pause.pausedBy} since ${formatTimestamp(pause.pausedAt)}: ${pause.reason}`
+          : data
+            ? `${label} was resumed; this saga (held since ${formatTimestamp(pausedAt)}) goes on in its turn`
+            : `${label} is paused (held since ${formatTimestamp(pausedAt)})`}
+      </Notice>
+    </div>
   );
 }
