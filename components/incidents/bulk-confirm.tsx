@@ -1,10 +1,7 @@
 'use client';
 
 import { useEffect, useState } from 'react';
-import {
-  previewBulkOperationAction,
-  startBulkOperationAction,
-} from '@/app/(dashboard)/operations/actions';
+import { previewBulkOperationAction, startBulkOperationAction } from '@/server/actions/operations';
 import { ConfirmWithReason } from '@/components/ui/confirm-with-reason';
 import type { BulkFilter } from '@/lib/incidents/bulk-operation-input';
 import { formatCount } from '@/lib/web/format';

@@ -2,7 +2,7 @@
 
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { cancelBulkOperationAction } from '@/app/(dashboard)/operations/actions';
+import { cancelBulkOperationAction } from '@/server/actions/operations';
 import type { BulkOperationPage, BulkOperationView } from '@/db/bulk-operations';
 import { useLiveInterval } from '@/components/live/live-provider';
 import { fetchJson, liveKeys } from '@/components/live/query-keys';

@@ -2,7 +2,7 @@
 
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { pauseTaskAction, resumeTaskAction } from '@/app/(dashboard)/controls/actions';
+import { pauseTaskAction, resumeTaskAction } from '@/server/actions/controls';
 import type { TaskControlView } from '@/db/queries/task-controls';
 import { useLiveInterval } from '@/components/live/live-provider';
 import { fetchJson, liveKeys } from '@/components/live/query-keys';
