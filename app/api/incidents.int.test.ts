@@ -163,7 +163,7 @@ describe('incident tooling over HTTP', () => {
     ]);
     assert.deepEqual(
       [done.action, done.actor, done.total, done.succeeded, done.skipped, done.failed],
-      ['cancel', 'api-token', 3, 3, 0, 0],
+      ['cancel', 'api', 3, 3, 0, 0],
     );
     assert.deepEqual(done.filter, { groupId: group.groupId });
     const cancelDone = await api.request(`${url}/cancel`, { method: 'POST' });
