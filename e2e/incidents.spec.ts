@@ -8,7 +8,7 @@ test('pause shipments, place orders, see them wait, resume, see them complete', 
   request,
 }) => {
   test.setTimeout(120_000);
-  await signIn(page, 'operator', 'Nora Night');
+  await signIn(page, 'operator', 'nora');
   await gotoLive(page, '/controls');
   const row = page.locator('[data-task="initiate-shipment"]');
   await expect(row).toContainText('Running');
@@ -20,7 +20,7 @@ test('pause shipments, place orders, see them wait, resume, see them complete', 
   try {
     await expect(row).toContainText('Paused');
     await expect(page.getByRole('status', { name: 'Paused tasks' })).toContainText(
-      'Initiate shipment by Nora Night',
+      'Initiate shipment by nora',
     );
 
     const orders = [
@@ -34,7 +34,7 @@ test('pause shipments, place orders, see them wait, resume, see them complete', 
     await gotoLive(page, `/sagas/${orders[0]!.sagaId}`);
     await expect(page.getByRole('status', { name: 'Paused tasks' })).toBeVisible();
     await expect(page.locator('[data-held-notice]')).toHaveText(
-      /waiting: Initiate shipment is paused by Nora Night since .+: Carrier API is down \(incident 42\)/,
+      /waiting: Initiate shipment is paused by nora since .+: Carrier API is down \(incident 42\)/,
     );
     await expect(
       page.getByRole('main').getByText('PENDING_SHIPMENT', { exact: true }),
@@ -73,7 +73,7 @@ test('cancel a failure group from the Needs-intervention page and watch its prog
   ];
   for (const s of stuck) await waitForSaga(request, s.sagaId, (x) => x.needsIntervention, 60_000);
 
-  await signIn(page, 'operator', 'Gus Group');
+  await signIn(page, 'operator', 'gus');
   await gotoLive(page, '/interventions');
   const groups = page.getByRole('table', { name: /Failure groups/ });
   const group = groups.getByRole('row').filter({ hasText: 'carrier gateway timeout (<n>)' });
@@ -100,7 +100,7 @@ test('cancel a failure group from the Needs-intervention page and watch its prog
 
   await gotoLive(page, '/operations');
   const history = page.getByRole('table', { name: 'Bulk operations, newest first' });
-  await expect(history.getByRole('row').nth(1)).toContainText('Gus Group');
+  await expect(history.getByRole('row').nth(1)).toContainText('gus');
   await expect(history.getByRole('row').nth(1)).toContainText('Carrier will not come back today');
   await expect(history.getByRole('row').nth(1)).toContainText('groupId=');
 });
