@@ -96,7 +96,7 @@ async function tabTo(page: Page, target: Locator, max = 80) {
 
 test('keyboard only: find a flagged saga and retry it with a reason', async ({ page }) => {
   test.setTimeout(90_000);
-  await signIn(page, 'operator', 'Kim Keyboard');
+  await signIn(page, 'operator', 'kim');
   await expect(page.getByText('Live', { exact: true })).toBeVisible();
 
   // To the sagas list through the navigation, then search for the order.
@@ -130,5 +130,5 @@ test('keyboard only: find a flagged saga and retry it with a reason', async ({ p
   const timeline = page.getByRole('list', { name: 'Timeline' });
   await expect(
     timeline.locator('[data-event-type="order_fulfillment_saga.retry_requested"]'),
-  ).toContainText('Kim Keyboard: “Carrier gateway is back, checked by phone”');
+  ).toContainText('kim: “Carrier gateway is back, checked by phone”');
 });
