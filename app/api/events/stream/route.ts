@@ -31,7 +31,14 @@ export const GET = viewerRoute(async ({ request, principal }) => {
       let timer: ReturnType<typeof setTimeout> | null = null;
       let closed = false;
       const send = (text: string) => {
-        if (!closed) controller.enqueue(encoder.encode(text));
+        if (closed) return;
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          // The client went away before `cancel` reached us (a timer fired first): stop here
+          // rather than throw from a timer, which is an uncaught exception in the web process.
+          cleanup();
+        }
       };
       const flush = () => {
         timer = null;
@@ -68,6 +75,8 @@ export const GET = viewerRoute(async ({ request, principal }) => {
         }
       };
       request.signal.addEventListener('abort', cleanup, { once: true });
+      // A client that left while we subscribed: `cancel` ran before `cleanup` was set.
+      if (request.signal.aborted) return cleanup();
       send(`retry: ${RECONNECT_HINT_MS}\nevent: ${SSE_READY}\ndata: {}\n\n`);
     },
     cancel() {
