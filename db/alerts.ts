@@ -350,16 +350,25 @@ export async function recordDeliveryOutcome(
 }
 
 /**
- * An operator's "retry now" of a pending delivery: due at once. A delivery that is being sent
- * right now (leased) is left to its sender. Returns false when there is no such pending delivery.
+ * An operator's "retry now" of an undelivered message: due at once (a delivery being sent
+ * right now keeps its lease and its sender).
  */
-export async function retryDeliveryNow(db: DbOrTx, deliveryId: string): Promise<boolean> {
-  const rows = await db
+export async function retryDeliveryNow(
+  db: DbOrTx,
+  deliveryId: string,
+): Promise<'due' | 'delivered' | 'missing'> {
+  const [row] = await db
+    .select({ status: alertDeliveries.status })
+    .from(alertDeliveries)
+    .where(eq(alertDeliveries.deliveryId, deliveryId))
+    .for('update');
+  if (!row) return 'missing';
+  if (row.status === 'delivered') return 'delivered';
+  await db
     .update(alertDeliveries)
     .set({ nextAttemptAt: sql`now()` })
-    .where(and(eq(alertDeliveries.deliveryId, deliveryId), eq(alertDeliveries.status, 'pending')))
-    .returning({ id: alertDeliveries.deliveryId });
-  return rows.length === 1;
+    .where(eq(alertDeliveries.deliveryId, deliveryId));
+  return 'due';
 }
 
 export interface DeliveryView {

@@ -20,6 +20,8 @@ export const AUDIT_ACTIONS = [
   'account.password_change',
   'token.create',
   'token.revoke',
+  'alerts.send_test',
+  'alerts.retry_delivery',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type AuditRole = Role | 'anonymous';

@@ -1,0 +1,13 @@
+import { getDb } from '@/db/client';
+import { auditActorOf } from '@/lib/auth/principal';
+import { retryAlertDelivery } from '@/lib/commands/alerts';
+import { operatorRoute } from '@/lib/http/api-route';
+import { json } from '@/lib/http/responses';
+
+/** 202 `{ deliveryId }`: sent again at once; 404 unknown, 409 already delivered. */
+export const POST = operatorRoute<{ deliveryId: string }>(
+  async ({ params, principal, requestId }) =>
+    json(await retryAlertDelivery(getDb(), params.deliveryId, auditActorOf(principal, requestId)), {
+      status: 202,
+    }),
+);

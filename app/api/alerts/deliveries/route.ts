@@ -1,0 +1,10 @@
+import { getDb } from '@/db/client';
+import { listDeliveries } from '@/db/alerts';
+import { webhookTarget } from '@/lib/alerts/webhook';
+import { viewerRoute } from '@/lib/http/api-route';
+import { json } from '@/lib/http/responses';
+
+/** The webhook outbox: undelivered messages first (oldest first), then recent deliveries. */
+export const GET = viewerRoute(async () =>
+  json({ items: await listDeliveries(getDb(), webhookTarget) }),
+);

@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import { beforeEach, describe, test } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { openAlert, resolveAlert } from '@/db/alerts';
+import { deliverDueAlerts } from '@/jobs/alerts';
+import { useSagaTestDatabase, waitFor } from '@/test/saga-harness';
+import { startWebhookReceiver, type WebhookReceiver } from '@/test/webhook-receiver';
+
+const ctx = useSagaTestDatabase();
+const SECRET = 'webhook-secret-0123456789';
+
+/** One alert change's outbox rows, as the evaluator writes them. */
+async function fire(rule: 'queue_backlog' | 'sagas_stalled', urls: string[]) {
+  return ctx.db.transaction((tx) => openAlert(tx, rule, `${rule} summary`, urls));
+}
+
+async function deliveryRows(alertId: string) {
+  return [
+    ...(await ctx.db.execute<{
+      delivery_id: string;
+      change: string;
+      status: string;
+      attempts: number;
+      last_error: string | null;
+      retry_after_seconds: number | null;
+    }>(sql`
+      select delivery_id, change, status, attempts, last_error,
+        extract(epoch from next_attempt_at - last_attempt_at)::float8 as retry_after_seconds
+      from alert_deliveries where alert_id = ${alertId} order by created_at, change`)),
+  ];
+}
+
+/** Runs the sender as a worker would (every 200 ms here) until `done`. */
+async function deliverUntil(done: () => boolean, what: string, timeoutMs = 40_000) {
+  await waitFor(
+    async () => {
+      await deliverDueAlerts(ctx.db, 'test-sender', SECRET);
+      return done();
+    },
+    timeoutMs,
+    what,
+  );
+}
+
+const deliveryIds = (r: WebhookReceiver) => r.received.map((m) => m.headers['x-rxsaga-delivery']);
+
+describe('webhook delivery', () => {
+  // Each test fires its own alert: the one of the test before is over.
+  beforeEach(() =>
+    ctx.db.execute(
+      sql`update alerts set status = 'resolved', resolved_at = now() where status = 'firing'`,
+    ),
+  );
+
+  test('firing and resolution reach every URL, as signed Alertmanager JSON', async () => {
+    const a = await startWebhookReceiver('/a');
+    const b = await startWebhookReceiver('/b?token=t0');
+    try {
+      const alert = await fire('queue_backlog', [a.url, b.url]);
+      await deliverUntil(() => a.received.length === 1 && b.received.length === 1, 'the firing');
+      await ctx.db.transaction((tx) => resolveAlert(tx, alert.alertId, [a.url, b.url]));
+      await deliverUntil(
+        () => a.received.length === 2 && b.received.length === 2,
+        'the resolution',
+      );
+
+      for (const r of [a, b]) {
+        const [firing, resolved] = r.received.map((m) => JSON.parse(m.body));
+        assert.equal(firing.version, '4');
+        assert.equal(firing.status, 'firing');
+        assert.equal(firing.alerts[0].status, 'firing');
+        assert.deepEqual(firing.alerts[0].labels, {
+          alertname: 'queue_backlog',
+          severity: 'warning',
+        });
+        assert.deepEqual(firing.alerts[0].annotations, { summary: 'queue_backlog summary' });
+        assert.equal(firing.alerts[0].startsAt, alert.startedAt.toISOString());
+        assert.equal(firing.alerts[0].endsAt, '0001-01-01T00:00:00Z');
+        assert.equal(resolved.status, 'resolved');
+        assert.equal(resolved.alerts[0].startsAt, firing.alerts[0].startsAt);
+        assert.ok(Date.parse(resolved.alerts[0].endsAt) >= Date.parse(firing.alerts[0].startsAt));
+        assert.equal(resolved.alerts[0].fingerprint, firing.alerts[0].fingerprint);
+        for (const m of r.received) {
+          assert.equal(m.headers['content-type'], 'application/json');
+          const expected = createHmac('sha256', SECRET).update(m.body).digest('hex');
+          assert.equal(m.headers['x-rxsaga-signature'], `sha256=${expected}`);
+          assert.equal(m.headers['idempotency-key'], m.headers['x-rxsaga-delivery']);
+        }
+      }
+      assert.equal(
+        new Set([...deliveryIds(a), ...deliveryIds(b)]).size,
+        4,
+        'one id per change and URL',
+      );
+      const rows = await deliveryRows(alert.alertId);
+      assert.deepEqual(
+        rows.map((r) => [r.change, r.status, r.attempts]),
+        [
+          ['firing', 'delivered', 1],
+          ['firing', 'delivered', 1],
+          ['resolved', 'delivered', 1],
+          ['resolved', 'delivered', 1],
+        ],
+      );
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('unsigned when no secret is set', async () => {
+    const r = await startWebhookReceiver();
+    try {
+      await fire('sagas_stalled', [r.url]);
+      await waitFor(
+        async () => (
+          await deliverDueAlerts(ctx.db, 'unsigned', undefined),
+          r.received.length === 1
+        ),
+      );
+      assert.equal(r.received[0]!.headers['x-rxsaga-signature'], undefined);
+    } finally {
+      await r.close();
+    }
+  });
+
+  test('a 500 is retried within 10 s with the same id and body, until a 2xx', async () => {
+    const r = await startWebhookReceiver();
+    r.respond = ({ index }) => (index < 2 ? 500 : 204);
+    try {
+      const alert = await fire('queue_backlog', [r.url]);
+      await deliverDueAlerts(ctx.db, 'test-sender', SECRET);
+      const [afterFirst] = await deliveryRows(alert.alertId);
+      assert.equal(afterFirst!.status, 'pending');
+      assert.equal(afterFirst!.last_error, 'HTTP 500: nope');
+      assert.ok(afterFirst!.retry_after_seconds! > 0 && afterFirst!.retry_after_seconds! <= 10);
+      // Not due yet: nothing is sent again at once.
+      await deliverDueAlerts(ctx.db, 'test-sender', SECRET);
+      assert.equal(r.received.length, 1);
+
+      await deliverUntil(() => r.received.at(-1)?.status === 204, 'a 2xx');
+      assert.deepEqual(
+        r.received.map((m) => m.status),
+        [500, 500, 204],
+      );
+      assert.equal(new Set(deliveryIds(r)).size, 1, 'every attempt carries the same delivery id');
+      assert.equal(new Set(r.received.map((m) => m.body)).size, 1, 'and the same body');
+      const [done] = await deliveryRows(alert.alertId);
+      assert.deepEqual([done!.status, done!.attempts, done!.last_error], ['delivered', 3, null]);
+      // Delivered: later passes send nothing more.
+      await deliverDueAlerts(ctx.db, 'test-sender', SECRET);
+      assert.equal(r.received.length, 3);
+    } finally {
+      await r.close();
+    }
+  });
+
+  test('a receiver that is down for a while gets the message once it is back', async () => {
+    const r = await startWebhookReceiver();
+    await r.down();
+    try {
+      const alert = await fire('sagas_stalled', [r.url]);
+      // Down for about 5 s: a few refused attempts, with growing waits.
+      const downUntil = Date.now() + 5000;
+      while (Date.now() < downUntil) {
+        await deliverDueAlerts(ctx.db, 'test-sender', SECRET);
+        await new Promise((res) => setTimeout(res, 200));
+      }
+      const [failing] = await deliveryRows(alert.alertId);
+      assert.equal(failing!.status, 'pending');
+      assert.ok(failing!.attempts >= 2, `${failing!.attempts} attempts while down`);
+      assert.equal(failing!.last_error, 'ECONNREFUSED');
+      await r.up();
+      await deliverUntil(() => r.received.length === 1, 'the message after the receiver came back');
+      const [done] = await deliveryRows(alert.alertId);
+      assert.equal(done!.status, 'delivered');
+      assert.equal(r.received.length, 1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  test('a sender SIGKILLed after the 200 but before recording it: resent once, with the same id, never concurrently', async () => {
+    const r = await startWebhookReceiver();
+    const child = spawn('node', ['--import', 'tsx', 'jobs/worker.ts'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: ctx.url,
+        RXSAGA_ALERT_EVALUATE_SECONDS: '3600',
+        RXSAGA_ALERT_WEBHOOK_URLS: r.url,
+        RXSAGA_ALERT_WEBHOOK_SECRET: SECRET,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    // The first answer: status 200 and headers go out, then the sender is killed before the
+    // body ends, so it has its 2xx but cannot have recorded it.
+    let killed = false;
+    r.respond = ({ index }, res) => {
+      if (index > 0) return 200;
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '20' });
+      res.write('accepted');
+      child.kill('SIGKILL');
+      killed = true;
+      return 'handled';
+    };
+    try {
+      const alert = await fire('queue_backlog', [r.url]);
+      await waitFor(async () => killed, 60_000, 'the worker to send and be killed');
+      await once(child, 'exit');
+      const [leased] = await deliveryRows(alert.alertId);
+      assert.equal(leased!.status, 'pending', 'the 200 was not recorded');
+
+      // The lease still holds: no other sender may take it while the dead one might be sending.
+      await deliverDueAlerts(ctx.db, 'second-sender', SECRET);
+      assert.equal(r.received.length, 1);
+
+      await deliverUntil(() => r.received.length === 2, 'the resend after the lease ran out');
+      const [first, second] = r.received;
+      assert.equal(second!.headers['x-rxsaga-delivery'], first!.headers['x-rxsaga-delivery']);
+      assert.equal(second!.body, first!.body);
+      assert.equal(second!.headers['x-rxsaga-signature'], first!.headers['x-rxsaga-signature']);
+      const [done] = await deliveryRows(alert.alertId);
+      assert.deepEqual([done!.status, done!.attempts], ['delivered', 2]);
+      // A receiver deduplicating on X-RxSaga-Delivery saw this change exactly once.
+      assert.equal(new Set(deliveryIds(r)).size, 1);
+      await deliverDueAlerts(ctx.db, 'second-sender', SECRET);
+      assert.equal(r.received.length, 2, 'nothing after the delivery was recorded');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await r.close();
+    }
+  });
+});
