@@ -61,7 +61,15 @@ export default defineConfig({
   webServer: {
     command: 'node --import tsx scripts/start.ts',
     url: `${baseURL}/api/health`,
-    env: { ...database, PORT: String(PORT), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    env: {
+      ...database,
+      PORT: String(PORT),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // Alerts (e2e/alerts.spec.ts): one stuck saga is enough, evaluated every second.
+      RXSAGA_ALERT_EVALUATE_SECONDS: '1',
+      RXSAGA_ALERT_INTERVENTIONS: '1',
+      RXSAGA_ALERT_INTERVENTIONS_FOR_SECONDS: '0',
+    },
     reuseExistingServer: false,
     // Includes a `next build` when the sources changed since the last one (up to 5 min on 2
     // busy cores).

@@ -1,4 +1,6 @@
 import type { ReactNode } from 'react';
+import { getDb } from '@/db/client';
+import { listAlerts } from '@/db/alerts';
 import { AppShell } from '@/components/shell/app-shell';
 import { LiveProvider } from '@/components/live/live-provider';
 import { ToastProvider } from '@/components/ui/toast';
@@ -11,10 +13,14 @@ import { getSession } from '@/lib/auth/session';
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
   const principal = await getSession();
   if (!principal) return children;
+  // Firing alerts only (no history): the banner's first paint, on every page.
+  const firingAlerts = await listAlerts(getDb(), 0);
   return (
     <LiveProvider>
       <ToastProvider>
-        <AppShell principal={principal}>{children}</AppShell>
+        <AppShell principal={principal} firingAlerts={firingAlerts}>
+          {children}
+        </AppShell>
       </ToastProvider>
     </LiveProvider>
   );

@@ -4,6 +4,8 @@ import { signOutAction } from '@/server/actions/session';
 import { canAdminister, canOperate, type Principal } from '@/lib/auth/principal';
 import { ROLE_LABELS } from '@/lib/auth/roles';
 import { PauseBanner } from '@/components/incidents/pause-banner';
+import { AlertBanner } from '@/components/alerts/alert-banner';
+import type { AlertItem } from '@/components/alerts/alert-queries';
 import { LiveIndicator } from '@/components/live/live-indicator';
 import styles from './app-shell.module.css';
 import { NavLinks, type NavItem } from './nav-links';
@@ -18,6 +20,7 @@ function navFor(principal: Principal): NavItem[] {
     { href: '/controls', label: 'Controls' },
     { href: '/operations', label: 'Operations' },
     { href: '/drills', label: 'Drills' },
+    { href: '/alerts', label: 'Alerts' },
     { href: '/audit', label: 'Audit' },
     { href: '/api-docs', label: 'API reference' },
     ...(canAdminister(principal) ? [{ href: '/people', label: 'People' }] : []),
@@ -25,7 +28,16 @@ function navFor(principal: Principal): NavItem[] {
   ];
 }
 
-export function AppShell({ principal, children }: { principal: Principal; children: ReactNode }) {
+export function AppShell({
+  principal,
+  firingAlerts,
+  children,
+}: {
+  principal: Principal;
+  /** What fires now, read by the layout: the alert banner's first paint. */
+  firingAlerts: AlertItem[];
+  children: ReactNode;
+}) {
   return (
     <div className={styles.shell}>
       <a href="#main" className={styles.skip}>
@@ -58,6 +70,7 @@ export function AppShell({ principal, children }: { principal: Principal; childr
           <LiveIndicator />
         </div>
         <PauseBanner />
+        <AlertBanner initial={firingAlerts} />
         {children}
       </main>
     </div>

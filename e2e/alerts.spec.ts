@@ -1,0 +1,55 @@
+import { expect, test } from '@playwright/test';
+import { API_TOKEN, placeOrder, signIn, waitForSaga } from './fixtures';
+
+/**
+ * The server under test raises `interventions_waiting` for a single flagged saga, evaluated
+ * every second (playwright.config.ts).
+ */
+test('a saga stuck on the carrier raises the alert banner on every page; cancelling it clears it', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(90_000);
+  const auth = { authorization: `Bearer ${API_TOKEN}` };
+  // Sagas other specs left waiting for a human would keep the alert firing: settle them first.
+  const waiting = await (await request.get('/api/interventions', { headers: auth })).json();
+  for (const s of waiting.items as { sagaId: string }[]) {
+    await request.post(`/api/sagas/${s.sagaId}/cancel`, {
+      headers: auth,
+      data: { reason: 'clean slate for the alert test' },
+    });
+  }
+
+  // 00504: the carrier fails transiently on every attempt, so the saga ends up needing a human.
+  const { sagaId } = await placeOrder(request, { postalCode: '00504' });
+  await waitForSaga(request, sagaId, (s) => s.needsIntervention);
+
+  await signIn(page, 'operator', 'Alice Alerts');
+  const banner = page.getByRole('status', { name: 'Firing alerts' });
+  await expect(banner).toContainText('Sagas waiting for intervention', { timeout: 20_000 });
+  await expect(banner).toContainText('1 saga needs intervention');
+
+  // On another page too, and its link leads to the cause.
+  await page.goto('/inventory');
+  await expect(banner).toBeVisible();
+  await banner.getByRole('link', { name: 'Open the intervention queue' }).click();
+  await expect(page).toHaveURL(/\/interventions$/);
+  await expect(page.getByRole('heading', { name: 'Needs intervention', level: 1 })).toBeVisible();
+
+  await page.goto('/alerts');
+  const firing = page.getByRole('table', { name: 'Firing alerts' });
+  await expect(firing.locator('[data-alert-rule="interventions_waiting"]')).toContainText(
+    '1 saga needs intervention',
+  );
+
+  const cancelled = await request.post(`/api/sagas/${sagaId}/cancel`, {
+    headers: auth,
+    data: { reason: 'Customer cancelled: carrier down' },
+  });
+  expect(cancelled.status()).toBe(202);
+  await expect(banner).toHaveCount(0, { timeout: 20_000 });
+  await expect(firing.getByText('Nothing is firing.')).toBeVisible();
+  await expect(page.getByRole('table', { name: 'Resolved alerts, newest first' })).toContainText(
+    'Sagas waiting for intervention',
+  );
+});
