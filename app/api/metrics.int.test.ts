@@ -17,6 +17,11 @@ describe('GET /api/metrics', () => {
     assert.match(res.body, /# TYPE rxsaga_saga_duration_seconds histogram/);
     assert.match(res.body, /# TYPE rxsaga_sagas_started_total counter/);
     assert.match(res.body, /# TYPE rxsaga_sagas_in_flight gauge/);
+    // The alert rules' facts, for deploy/prometheus/rxsaga-alerts.yml.
+    assert.equal(sample(res.body, 'rxsaga_oldest_intervention_age_seconds'), 0);
+    assert.equal(sample(res.body, 'rxsaga_sagas_stalled'), 0);
+    assert.equal(sample(res.body, 'rxsaga_oldest_runnable_job_age_seconds'), 0);
+    assert.match(res.body, /^rxsaga_worker_heartbeat_age_seconds \S+$/m);
   });
 
   test('after sagas ran: counters, histogram and gauges match what happened', async () => {

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
+import type { AlertFacts } from '@/lib/alerts/rules';
 import { TASKS } from '@/lib/saga/model';
+import { measureAlertFacts } from '../alerts';
 import type { DbOrTx } from '../client';
 import { countSignalEvents, type SignalCounts } from './signal-events';
 
@@ -23,6 +25,8 @@ export interface MetricsSnapshot extends SignalCounts {
   needingIntervention: number;
   jobsQueued: { task: string; count: number }[];
   duration: { buckets: { le: number; count: number }[]; sum: number; count: number };
+  /** What the alert rules measure, for the Prometheus rules of deploy/prometheus. */
+  alertFacts: AlertFacts;
 }
 
 export async function readMetricsSnapshot(db: DbOrTx): Promise<MetricsSnapshot> {
@@ -36,7 +40,7 @@ export async function readMetricsSnapshot(db: DbOrTx): Promise<MetricsSnapshot> 
   );
   // One pass over the saga table: state counts and the duration histogram together. This is
   // the costly part of a scrape (linear in sagas); see README "Metrics" for the trade-off.
-  const [[sagas], jobs, signals] = await Promise.all([
+  const [[sagas], jobs, signals, alertFacts] = await Promise.all([
     db.execute<Record<string, number>>(sql`
       select extract(epoch from clock_timestamp())::float8 as taken_at,
         count(*)::int as started,
@@ -51,6 +55,7 @@ export async function readMetricsSnapshot(db: DbOrTx): Promise<MetricsSnapshot> 
     db.execute<{ task: string; n: number }>(sql`
       select task_identifier as task, count(*)::int as n from graphile_worker.jobs group by 1`),
     countSignalEvents(db, null),
+    measureAlertFacts(db),
   ]);
   const row = sagas ?? {};
   const queued = new Map<string, number>(TASKS.map((t) => [t, 0]));
@@ -69,5 +74,6 @@ export async function readMetricsSnapshot(db: DbOrTx): Promise<MetricsSnapshot> 
       count: row.finished ?? 0,
     },
     ...signals,
+    alertFacts,
   };
 }

@@ -122,6 +122,30 @@ export async function renderMetrics(s: MetricsSnapshot): Promise<string> {
     s.needingIntervention,
   );
   gauge('rxsaga_jobs_queued', 'Jobs in the graphile-worker queue, by task.', s.jobsQueued);
+
+  // The alert rules' facts (docs/alerts.md), so deploy/prometheus/rxsaga-alerts.yml can
+  // state the same conditions.
+  const f = s.alertFacts;
+  gauge(
+    'rxsaga_oldest_intervention_age_seconds',
+    'Seconds since the oldest flag of a saga that needs intervention (0 when none).',
+    f.oldestInterventionSeconds ?? 0,
+  );
+  gauge(
+    'rxsaga_sagas_stalled',
+    'Sagas flagged by the stall detector that still wait for a human.',
+    f.stalledSagas,
+  );
+  gauge(
+    'rxsaga_oldest_runnable_job_age_seconds',
+    'Seconds the oldest job that could run now has waited (0 when none).',
+    f.oldestRunnableJobSeconds ?? 0,
+  );
+  gauge(
+    'rxsaga_worker_heartbeat_age_seconds',
+    'Seconds since the newest worker heartbeat (+Inf when there is none).',
+    f.newestHeartbeatSeconds ?? Number.POSITIVE_INFINITY,
+  );
   gauge(
     'rxsaga_metrics_snapshot_timestamp_seconds',
     'When these figures were read from the database (Unix time); scrapes within the cache time share one read.',
