@@ -5,6 +5,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { projectRoot } from '@/db/embedded';
 import { migrate } from '@/db/migrate';
+import { AlertDrill } from './chaos/alerts';
 import { httpApi, directApi, type ChaosApi } from './chaos/api';
 import {
   CHAOS_DB,
@@ -76,6 +77,7 @@ interface Cleanup {
   sql?: postgres.Sql;
   chaosTwo?: ChaosTwo;
   adminUrl?: string;
+  alerts?: AlertDrill;
 }
 const cleanup: Cleanup = {};
 
@@ -142,6 +144,9 @@ async function main(): Promise<number> {
     WORKER_CONCURRENCY: String(o.workerConcurrency),
     ...WORKER_SETTINGS,
   };
+  const alertDrill = await AlertDrill.start();
+  cleanup.alerts = alertDrill;
+  Object.assign(childEnv, alertDrill.env);
   let transport = o.transport;
   if (transport === 'http' && !existsSync(path.join(projectRoot, 'app/api/orders/route.ts'))) {
     log('the HTTP API (app/api/orders) is not there yet: driving the commands directly instead');
@@ -313,6 +318,7 @@ async function main(): Promise<number> {
   ) {
     jobs = await jobState(sql, Number(WORKER_SETTINGS.RXSAGA_WORKER_DEAD_SECONDS));
   }
+  if (allTerminal) await alertDrill.settle(sql);
   clearInterval(progress);
 
   // --- stop processes ----------------------------------------------------------------------
@@ -342,6 +348,7 @@ async function main(): Promise<number> {
   checks.push(...(await incidents.checks(sql)));
   checks.push(...(await checkAgainstClient(sql, driver.orders)));
   checks.push(...(await chaosTwo.checks(sql, [...fleet.allExits, ...(webExit ? [webExit] : [])])));
+  checks.push(...(await alertDrill.checks(sql, record.kills.length)));
   checks.push({
     name: 'no job left locked by a dead worker; none failed for good; queue drained',
     ok: jobs.lockedByDead === 0 && jobs.failedForGood === 0 && jobs.total === 0,
@@ -612,6 +619,7 @@ async function emergencyCleanup(): Promise<void> {
   await Promise.allSettled([cleanup.fleet?.stopAll(), cleanup.web?.stop(5000)]);
   await cleanup.sql?.end({ timeout: 2 }).catch(() => {});
   await cleanup.api?.close().catch(() => {});
+  await cleanup.alerts?.close().catch(() => {});
   await cleanup.chaosTwo?.links?.close().catch(() => {});
   if (cleanup.chaosTwo?.disk) await dropDatabase(cleanup.adminUrl!, CHAOS_DB).catch(() => {});
   await cleanup.chaosTwo?.disk?.remove(cleanup.adminUrl).catch(() => {});
