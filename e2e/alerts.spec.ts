@@ -11,7 +11,22 @@ test('a saga stuck on the carrier raises the alert banner on every page; cancell
 }) => {
   test.setTimeout(90_000);
   const auth = { authorization: `Bearer ${API_TOKEN}` };
-  // Sagas other specs left waiting for a human would keep the alert firing: settle them first.
+  // Sagas other specs left behind would keep the alert firing: let every saga settle (finish
+  // or be flagged), cancel the flagged ones, and wait until none is in flight.
+  const stats = async () =>
+    (await (await request.get('/api/stats?window=all', { headers: auth })).json()) as {
+      inFlight: number;
+      needsIntervention: number;
+    };
+  await expect
+    .poll(
+      async () => {
+        const s = await stats();
+        return s.inFlight === s.needsIntervention;
+      },
+      { timeout: 45_000 },
+    )
+    .toBe(true);
   const waiting = await (await request.get('/api/interventions', { headers: auth })).json();
   for (const s of waiting.items as { sagaId: string }[]) {
     await request.post(`/api/sagas/${s.sagaId}/cancel`, {
@@ -19,6 +34,7 @@ test('a saga stuck on the carrier raises the alert banner on every page; cancell
       data: { reason: 'clean slate for the alert test' },
     });
   }
+  await expect.poll(async () => (await stats()).inFlight, { timeout: 45_000 }).toBe(0);
 
   // 00504: the carrier fails transiently on every attempt, so the saga ends up needing a human.
   const { sagaId } = await placeOrder(request, { postalCode: '00504' });
