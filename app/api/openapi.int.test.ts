@@ -133,6 +133,7 @@ const SAMPLE_PARAMS: Record<string, string> = {
   operationId: randomUUID(),
   username: 'nobody',
   name: 'no-such-token',
+  deliveryId: randomUUID(),
 };
 
 describe('the OpenAPI document', () => {
@@ -471,6 +472,11 @@ describe('every route answers as documented', () => {
     );
 
     assert.equal((await call('GET', '/api/alerts')).status, 200);
+    assert.equal((await call('GET', '/api/alerts/deliveries')).status, 200);
+    // This server has no webhook configured.
+    assert.equal((await call('POST', '/api/alerts/test')).status, 409);
+    const retryDelivery = '/api/alerts/deliveries/{deliveryId}/retry';
+    assert.equal((await call('POST', retryDelivery, { deliveryId: randomUUID() })).status, 404);
     assert.equal((await call('GET', '/api/audit')).status, 200);
     assert.equal((await call('GET', '/api/audit', {}, { query: '?limit=0' })).status, 400);
   });

@@ -19,7 +19,10 @@ import {
   bulkOperationInputSchema,
 } from '@/lib/incidents/bulk-operation-input';
 import {
+  alertDeliveriesSchema,
+  alertDeliveryRetriedSchema,
   alertsSchema,
+  testAlertQueuedSchema,
   bulkDryRunSchema,
   bulkOperationPageSchema,
   bulkOperationSchema,
@@ -540,6 +543,38 @@ export const API_ROUTES: readonly RouteSpec[] = [
     tag: 'Alerts',
     summary: 'Firing alerts (newest first), then the recent history',
     responses: { 200: { description: 'The alerts.', schema: alertsSchema } },
+  },
+  {
+    method: 'GET',
+    path: '/api/alerts/deliveries',
+    access: 'viewer',
+    tag: 'Alerts',
+    summary: 'The webhook outbox: undelivered messages first, then recent deliveries',
+    responses: { 200: { description: 'The deliveries.', schema: alertDeliveriesSchema } },
+  },
+  {
+    method: 'POST',
+    path: '/api/alerts/deliveries/{deliveryId}/retry',
+    access: 'operator',
+    tag: 'Alerts',
+    summary: 'Send an undelivered webhook message again now',
+    params: z.object({ deliveryId: z.string().describe('The delivery id (a UUID).') }),
+    responses: {
+      202: { description: 'Due at once.', schema: alertDeliveryRetriedSchema },
+      404: notFound('delivery'),
+      409: conflict('The message was delivered already.'),
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/alerts/test',
+    access: 'operator',
+    tag: 'Alerts',
+    summary: 'Queue a test alert for every webhook (an admin action once the admin role exists)',
+    responses: {
+      202: { description: 'Queued.', schema: testAlertQueuedSchema },
+      409: conflict('No webhook is configured (RXSAGA_ALERT_WEBHOOK_URLS).'),
+    },
   },
   {
     method: 'GET',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AlertView } from '@/db/alerts';
+import type { AlertView, DeliveryView } from '@/db/alerts';
 import type { BulkOperationPage, BulkOperationView } from '@/db/bulk-operations';
 import type { AuditView } from '@/db/queries/audit';
 import type { InterventionQueue } from '@/db/queries/interventions';
@@ -277,6 +277,31 @@ export const alertSchema = z
   })
   .meta({ id: 'Alert' });
 
+export const alertDeliverySchema = z
+  .object({
+    deliveryId: z.string().describe('Sent as X-RxSaga-Delivery on every attempt.'),
+    alertId: z.string().nullable().describe('Null for a test alert.'),
+    rule: z.string(),
+    change: z.enum(['firing', 'resolved', 'test']),
+    target: z.string().describe("The webhook URL's origin only (URLs often carry a token)."),
+    status: z.enum(['pending', 'failing', 'delivered']),
+    attempts: z.number().int(),
+    lastStatus: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+    nextAttemptAt: isoTime.nullable(),
+    createdAt: isoTime,
+    deliveredAt: isoTime.nullable(),
+  })
+  .meta({ id: 'AlertDelivery' });
+
+export const testAlertQueuedSchema = z
+  .object({ deliveries: z.number().int() })
+  .meta({ id: 'TestAlertQueued' });
+
+export const alertDeliveryRetriedSchema = z
+  .object({ deliveryId: z.string() })
+  .meta({ id: 'AlertDeliveryRetried' });
+
 export const failureGroupSchema = z
   .object({
     groupId: z.string(),
@@ -331,6 +356,7 @@ export const catalogSchema = listOf(catalogItemSchema, 'Catalog');
 export const inventorySchema = listOf(inventoryItemSchema, 'Inventory');
 export const failureGroupsSchema = listOf(failureGroupSchema, 'FailureGroups');
 export const alertsSchema = listOf(alertSchema, 'Alerts');
+export const alertDeliveriesSchema = listOf(alertDeliverySchema, 'AlertDeliveries');
 export const pausesSchema = listOf(pauseSchema, 'Pauses');
 export const accountsSchema = listOf(accountSchema, 'Accounts');
 export const apiTokensSchema = listOf(apiTokenSchema, 'ApiTokens');
@@ -358,6 +384,7 @@ sameShape<typeof pauseSchema, PauseView>(true);
 sameShape<typeof taskControlSchema, TaskControlView>(true);
 sameShape<typeof taskPauseResultSchema, TaskPauseResult>(true);
 sameShape<typeof alertSchema, Omit<AlertView, 'severity'>>(true);
+sameShape<typeof alertDeliverySchema, DeliveryView>(true);
 sameShape<typeof failureGroupSchema, FailureGroup>(true);
 sameShape<typeof bulkOperationSchema, BulkOperationView>(true);
 sameShape<typeof bulkOperationPageSchema, BulkOperationPage>(true);
