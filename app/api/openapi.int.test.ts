@@ -22,7 +22,9 @@ import { orderInput, waitFor, withPostalCode } from '@/test/saga-harness';
  * not say, fails here. How to add one: docs/api.md.
  */
 
-const api = useApiServer();
+// A webhook nobody listens on (the discard port): a test alert is queued and keeps failing, so
+// its delivery can be retried.
+const api = useApiServer({ env: { RXSAGA_ALERT_WEBHOOK_URLS: 'http://127.0.0.1:9/hook' } });
 const root = path.resolve(import.meta.dirname, '..', '..');
 const document = buildOpenApiDocument();
 
@@ -473,9 +475,14 @@ describe('every route answers as documented', () => {
 
     assert.equal((await call('GET', '/api/alerts')).status, 200);
     assert.equal((await call('GET', '/api/alerts/deliveries')).status, 200);
-    // This server has no webhook configured.
-    assert.equal((await call('POST', '/api/alerts/test')).status, 409);
+    assert.equal((await call('POST', '/api/alerts/test')).status, 202);
+    const queued = (await call('GET', '/api/alerts/deliveries')).body.items as {
+      deliveryId: string;
+      change: string;
+    }[];
+    const testDelivery = queued.find((d) => d.change === 'test')!.deliveryId;
     const retryDelivery = '/api/alerts/deliveries/{deliveryId}/retry';
+    assert.equal((await call('POST', retryDelivery, { deliveryId: testDelivery })).status, 202);
     assert.equal((await call('POST', retryDelivery, { deliveryId: randomUUID() })).status, 404);
     assert.equal((await call('GET', '/api/audit')).status, 200);
     assert.equal((await call('GET', '/api/audit', {}, { query: '?limit=0' })).status, 400);
