@@ -40,7 +40,7 @@ test('a saga stuck on the carrier raises the alert banner on every page; cancell
   const { sagaId } = await placeOrder(request, { postalCode: '00504' });
   await waitForSaga(request, sagaId, (s) => s.needsIntervention);
 
-  await signIn(page, 'operator', 'Alice Alerts');
+  await signIn(page, 'operator', 'alice');
   const banner = page.getByRole('status', { name: 'Firing alerts' });
   await expect(banner).toContainText('Sagas waiting for intervention', { timeout: 20_000 });
   await expect(banner).toContainText('1 saga needs intervention');
@@ -68,4 +68,18 @@ test('a saga stuck on the carrier raises the alert banner on every page; cancell
   await expect(page.getByRole('table', { name: 'Resolved alerts, newest first' })).toContainText(
     'Sagas waiting for intervention',
   );
+});
+
+test('only an admin is offered a test alert (it checks the alert settings)', async ({ page }) => {
+  await signIn(page, 'operator', 'otto');
+  await page.goto('/alerts');
+  await expect(
+    page.getByRole('table', { name: 'Webhook deliveries: undelivered first' }),
+  ).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Send a test alert' })).toHaveCount(0);
+
+  await page.context().clearCookies();
+  await signIn(page, 'admin');
+  await page.goto('/alerts');
+  await expect(page.getByRole('button', { name: 'Send a test alert' })).toBeVisible();
 });

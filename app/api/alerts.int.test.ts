@@ -130,7 +130,7 @@ describe('test alert and deliveries', () => {
     }[];
   };
 
-  test('sending a test alert needs an operator; it reaches the webhook and is listed', async () => {
+  test('sending a test alert needs an admin; it reaches the webhook and is listed', async () => {
     assert.equal(
       (await api.request('/api/alerts/test', { method: 'POST', as: 'anonymous' })).status,
       401,
@@ -139,8 +139,14 @@ describe('test alert and deliveries', () => {
       (await api.request('/api/alerts/test', { method: 'POST', as: 'viewer' })).status,
       403,
     );
+    for (const as of ['operator', 'token'] as const)
+      assert.equal(
+        (await api.request('/api/alerts/test', { method: 'POST', as })).status,
+        403,
+        `a test alert as ${as}`,
+      );
     const before = receiver.received.length;
-    const sent = await api.request('/api/alerts/test', { method: 'POST', as: 'operator' });
+    const sent = await api.request('/api/alerts/test', { method: 'POST', as: 'admin' });
     assert.equal(sent.status, 202);
     assert.deepEqual(sent.body, { deliveries: 1 });
     const testMessage = () =>
@@ -151,7 +157,7 @@ describe('test alert and deliveries', () => {
     await waitFor(async () => testMessage() !== undefined, 20_000, 'the test message');
     const message = testMessage();
     assert.equal(message.commonLabels.alertname, 'rxsaga_test');
-    assert.match(message.commonAnnotations.summary, /operator-tester/);
+    assert.match(message.commonAnnotations.summary, /sent by admin /);
     await waitFor(async () =>
       (await deliveries()).some((d) => d.change === 'test' && d.status === 'delivered'),
     );
@@ -163,12 +169,16 @@ describe('test alert and deliveries', () => {
     );
     const audit = await api.request('/api/audit?action=alerts.send_test', { as: 'token' });
     assert.equal(audit.status, 200);
-    assert.ok(JSON.stringify(audit.body).includes('operator-tester'));
+    const entries = (audit.body as { items: { actor: string }[] }).items;
+    assert.ok(
+      entries.some((e) => e.actor === 'admin'),
+      JSON.stringify(entries),
+    );
   });
 
   test('a failing delivery is listed as failing and can be retried at once', async () => {
     receiver.respond = () => 503;
-    const sent = await api.request('/api/alerts/test', { method: 'POST' });
+    const sent = await api.request('/api/alerts/test', { method: 'POST', as: 'admin' });
     assert.equal(sent.status, 202);
     await waitFor(
       async () => (await deliveries()).some((d) => d.status === 'failing'),

@@ -475,7 +475,7 @@ describe('every route answers as documented', () => {
 
     assert.equal((await call('GET', '/api/alerts')).status, 200);
     assert.equal((await call('GET', '/api/alerts/deliveries')).status, 200);
-    assert.equal((await call('POST', '/api/alerts/test')).status, 202);
+    assert.equal((await call('POST', '/api/alerts/test', {}, { as: 'admin' })).status, 202);
     const queued = (await call('GET', '/api/alerts/deliveries')).body.items as {
       deliveryId: string;
       change: string;

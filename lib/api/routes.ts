@@ -568,9 +568,9 @@ export const API_ROUTES: readonly RouteSpec[] = [
   {
     method: 'POST',
     path: '/api/alerts/test',
-    access: 'operator',
+    access: 'admin',
     tag: 'Alerts',
-    summary: 'Queue a test alert for every webhook (an admin action once the admin role exists)',
+    summary: 'Queue a test alert for every webhook (checks the alert settings)',
     responses: {
       202: { description: 'Queued.', schema: testAlertQueuedSchema },
       409: conflict('No webhook is configured (RXSAGA_ALERT_WEBHOOK_URLS).'),
