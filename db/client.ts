@@ -16,6 +16,9 @@ interface Connection {
 
 const globalForDb = globalThis as unknown as { rxsagaDb?: Connection };
 
+/** The server ends a transaction of ours left idle this long (see connect()). */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
+
 export function connect(url: string, max = 10): Connection {
   // Web and worker alike: never run on an unpatched postgres.js (an `--ignore-scripts` install).
   assertPostgresPatched();
@@ -23,7 +26,15 @@ export function connect(url: string, max = 10): Connection {
     max,
     onnotice: () => {},
     // Dates stay as ISO strings at the edges; timestamps come back as Date objects.
-    connection: { application_name: 'rxsaga' },
+    connection: {
+      application_name: 'rxsaga',
+      // A process cut off from the database mid-transaction (a network partition) would
+      // otherwise keep its row locks until the server notices the dead connection, which with
+      // default TCP settings takes hours: no other worker could take over its saga, and the
+      // sweeper's release of its jobs would wait on those locks. Our transactions never sit
+      // idle this long (an injected step latency above it fails the step as transient).
+      idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
   });
   return { sql, db: drizzle(sql, { schema }) };
 }

@@ -16,6 +16,7 @@ import { NetLinks } from './net-proxy';
 import type { ChaosOptions, FaultKind } from './options';
 import { secs } from './report';
 import { makeRng, sleep } from './rng';
+import { IDLE_IN_TRANSACTION_TIMEOUT_MS } from '@/db/client';
 
 /**
  * Chaos II: the network, a full disk and a skewed clock (docs/chaos.md). Its faults run on a
@@ -188,7 +189,11 @@ export class ChaosTwo {
       if (this.o.faults.has('net-partition')) {
         await at(0.35);
         // Longer than the dead-worker threshold, so the others must take its jobs over.
-        const cutMs = this.settings.deadSeconds * 1000 + Math.max(5000, D * 0.05);
+        // Longer than the dead-worker threshold, and than the server's idle-in-transaction
+        // timeout: a worker cut off mid-transaction holds its locks until the server ends it.
+        const cutMs =
+          Math.max(this.settings.deadSeconds * 1000, IDLE_IN_TRANSACTION_TIMEOUT_MS) +
+          Math.max(5000, D * 0.05);
         await guard('net-partition', async () => {
           const rec = await netPartition(net, cutMs);
           if (rec) this.partitions.push(rec);
