@@ -3,49 +3,18 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { openAlert } from '@/db/alerts';
 import { deliverDueAlerts } from '@/jobs/alerts';
 import { useSagaTestDatabase, waitFor } from '@/test/saga-harness';
-import { startWebhookReceiver, type WebhookReceiver } from '@/test/webhook-receiver';
+import {
+  deliverUntil,
+  deliveryIds,
+  deliveryRows,
+  fireAlert,
+  WEBHOOK_SECRET,
+} from '@/test/alert-delivery';
+import { startWebhookReceiver } from '@/test/webhook-receiver';
 
 const ctx = useSagaTestDatabase();
-const SECRET = 'webhook-secret-0123456789';
-
-/** One alert change's outbox rows, as the evaluator writes them. */
-async function fire(rule: 'queue_backlog' | 'sagas_stalled', urls: string[]) {
-  return ctx.db.transaction((tx) => openAlert(tx, rule, `${rule} summary`, urls));
-}
-
-async function deliveryRows(alertId: string) {
-  return [
-    ...(await ctx.db.execute<{
-      delivery_id: string;
-      change: string;
-      status: string;
-      attempts: number;
-      last_error: string | null;
-      retry_after_seconds: number | null;
-    }>(sql`
-      select delivery_id, change, status, attempts, last_error,
-        extract(epoch from next_attempt_at - last_attempt_at)::float8 as retry_after_seconds
-      from alert_deliveries where alert_id = ${alertId} order by created_at, change`)),
-  ];
-}
-
-/** Runs the sender as a worker would (every 200 ms here) until `done`. */
-async function deliverUntil(done: () => boolean, what: string, timeoutMs = 40_000) {
-  await waitFor(
-    async () => {
-      await deliverDueAlerts(ctx.db, 'test-sender', SECRET);
-      return done();
-    },
-    timeoutMs,
-    what,
-  );
-}
-
-const deliveryIds = (r: WebhookReceiver) => r.received.map((m) => m.headers['x-rxsaga-delivery']);
-
 describe('webhook delivery across a crash', () => {
   test('a sender SIGKILLed after the 200 but before recording it: resent once, with the same id, never concurrently', async () => {
     const r = await startWebhookReceiver();
@@ -59,7 +28,7 @@ describe('webhook delivery across a crash', () => {
         DATABASE_URL: ctx.url,
         RXSAGA_ALERT_EVALUATE_SECONDS: '3600',
         RXSAGA_ALERT_WEBHOOK_URLS: r.url,
-        RXSAGA_ALERT_WEBHOOK_SECRET: SECRET,
+        RXSAGA_ALERT_WEBHOOK_SECRET: WEBHOOK_SECRET,
         LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -78,10 +47,10 @@ describe('webhook delivery across a crash', () => {
       return 'handled';
     };
     try {
-      const alert = await fire('queue_backlog', [r.url]);
+      const alert = await fireAlert(ctx.db, 'queue_backlog', [r.url]);
       await waitFor(async () => killed, 60_000, 'the worker to send and be killed');
       await exited;
-      const rows = await deliveryRows(alert.alertId);
+      const rows = await deliveryRows(ctx.db, alert.alertId);
       assert.deepEqual(
         rows.map((d) => [d.change, d.status]),
         [['firing', 'pending']],
@@ -89,19 +58,23 @@ describe('webhook delivery across a crash', () => {
       );
 
       // The lease still holds: no other sender may take it while the dead one might be sending.
-      await deliverDueAlerts(ctx.db, 'second-sender', SECRET);
+      await deliverDueAlerts(ctx.db, 'second-sender', WEBHOOK_SECRET);
       assert.equal(r.received.length, 1);
 
-      await deliverUntil(() => r.received.length === 2, 'the resend after the lease ran out');
+      await deliverUntil(
+        ctx.db,
+        () => r.received.length === 2,
+        'the resend after the lease ran out',
+      );
       const [first, second] = r.received;
       assert.equal(second!.headers['x-rxsaga-delivery'], first!.headers['x-rxsaga-delivery']);
       assert.equal(second!.body, first!.body);
       assert.equal(second!.headers['x-rxsaga-signature'], first!.headers['x-rxsaga-signature']);
-      const [done] = await deliveryRows(alert.alertId);
+      const [done] = await deliveryRows(ctx.db, alert.alertId);
       assert.deepEqual([done!.status, done!.attempts], ['delivered', 2]);
       // A receiver deduplicating on X-RxSaga-Delivery saw this change exactly once.
       assert.equal(new Set(deliveryIds(r)).size, 1);
-      await deliverDueAlerts(ctx.db, 'second-sender', SECRET);
+      await deliverDueAlerts(ctx.db, 'second-sender', WEBHOOK_SECRET);
       assert.equal(r.received.length, 2, 'nothing after the delivery was recorded');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

@@ -2,49 +2,19 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { beforeEach, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { openAlert, resolveAlert } from '@/db/alerts';
+import { resolveAlert } from '@/db/alerts';
 import { deliverDueAlerts } from '@/jobs/alerts';
 import { useSagaTestDatabase, waitFor } from '@/test/saga-harness';
-import { startWebhookReceiver, type WebhookReceiver } from '@/test/webhook-receiver';
+import {
+  deliverUntil,
+  deliveryIds,
+  deliveryRows,
+  fireAlert,
+  WEBHOOK_SECRET,
+} from '@/test/alert-delivery';
+import { startWebhookReceiver } from '@/test/webhook-receiver';
 
 const ctx = useSagaTestDatabase();
-const SECRET = 'webhook-secret-0123456789';
-
-/** One alert change's outbox rows, as the evaluator writes them. */
-async function fire(rule: 'queue_backlog' | 'sagas_stalled', urls: string[]) {
-  return ctx.db.transaction((tx) => openAlert(tx, rule, `${rule} summary`, urls));
-}
-
-async function deliveryRows(alertId: string) {
-  return [
-    ...(await ctx.db.execute<{
-      delivery_id: string;
-      change: string;
-      status: string;
-      attempts: number;
-      last_error: string | null;
-      retry_after_seconds: number | null;
-    }>(sql`
-      select delivery_id, change, status, attempts, last_error,
-        extract(epoch from next_attempt_at - last_attempt_at)::float8 as retry_after_seconds
-      from alert_deliveries where alert_id = ${alertId} order by created_at, change`)),
-  ];
-}
-
-/** Runs the sender as a worker would (every 200 ms here) until `done`. */
-async function deliverUntil(done: () => boolean, what: string, timeoutMs = 40_000) {
-  await waitFor(
-    async () => {
-      await deliverDueAlerts(ctx.db, 'test-sender', SECRET);
-      return done();
-    },
-    timeoutMs,
-    what,
-  );
-}
-
-const deliveryIds = (r: WebhookReceiver) => r.received.map((m) => m.headers['x-rxsaga-delivery']);
-
 describe('webhook delivery', () => {
   // Each test fires its own alert: the one of the test before is over.
   beforeEach(() =>
@@ -57,10 +27,15 @@ describe('webhook delivery', () => {
     const a = await startWebhookReceiver('/a');
     const b = await startWebhookReceiver('/b?token=t0');
     try {
-      const alert = await fire('queue_backlog', [a.url, b.url]);
-      await deliverUntil(() => a.received.length === 1 && b.received.length === 1, 'the firing');
+      const alert = await fireAlert(ctx.db, 'queue_backlog', [a.url, b.url]);
+      await deliverUntil(
+        ctx.db,
+        () => a.received.length === 1 && b.received.length === 1,
+        'the firing',
+      );
       await ctx.db.transaction((tx) => resolveAlert(tx, alert.alertId, [a.url, b.url]));
       await deliverUntil(
+        ctx.db,
         () => a.received.length === 2 && b.received.length === 2,
         'the resolution',
       );
@@ -83,7 +58,7 @@ describe('webhook delivery', () => {
         assert.equal(resolved.alerts[0].fingerprint, firing.alerts[0].fingerprint);
         for (const m of r.received) {
           assert.equal(m.headers['content-type'], 'application/json');
-          const expected = createHmac('sha256', SECRET).update(m.body).digest('hex');
+          const expected = createHmac('sha256', WEBHOOK_SECRET).update(m.body).digest('hex');
           assert.equal(m.headers['x-rxsaga-signature'], `sha256=${expected}`);
           assert.equal(m.headers['idempotency-key'], m.headers['x-rxsaga-delivery']);
         }
@@ -93,7 +68,7 @@ describe('webhook delivery', () => {
         4,
         'one id per change and URL',
       );
-      const rows = await deliveryRows(alert.alertId);
+      const rows = await deliveryRows(ctx.db, alert.alertId);
       assert.deepEqual(
         rows.map((r) => [r.change, r.status, r.attempts]),
         [
@@ -112,7 +87,7 @@ describe('webhook delivery', () => {
   test('unsigned when no secret is set', async () => {
     const r = await startWebhookReceiver();
     try {
-      await fire('sagas_stalled', [r.url]);
+      await fireAlert(ctx.db, 'sagas_stalled', [r.url]);
       await waitFor(
         async () => (
           await deliverDueAlerts(ctx.db, 'unsigned', undefined),
@@ -129,27 +104,27 @@ describe('webhook delivery', () => {
     const r = await startWebhookReceiver();
     r.respond = ({ index }) => (index < 2 ? 500 : 204);
     try {
-      const alert = await fire('queue_backlog', [r.url]);
-      await deliverDueAlerts(ctx.db, 'test-sender', SECRET);
-      const [afterFirst] = await deliveryRows(alert.alertId);
+      const alert = await fireAlert(ctx.db, 'queue_backlog', [r.url]);
+      await deliverDueAlerts(ctx.db, 'test-sender', WEBHOOK_SECRET);
+      const [afterFirst] = await deliveryRows(ctx.db, alert.alertId);
       assert.equal(afterFirst!.status, 'pending');
       assert.equal(afterFirst!.last_error, 'HTTP 500: nope');
       assert.ok(afterFirst!.retry_after_seconds! > 0 && afterFirst!.retry_after_seconds! <= 10);
       // Not due yet: nothing is sent again at once.
-      await deliverDueAlerts(ctx.db, 'test-sender', SECRET);
+      await deliverDueAlerts(ctx.db, 'test-sender', WEBHOOK_SECRET);
       assert.equal(r.received.length, 1);
 
-      await deliverUntil(() => r.received.at(-1)?.status === 204, 'a 2xx');
+      await deliverUntil(ctx.db, () => r.received.at(-1)?.status === 204, 'a 2xx');
       assert.deepEqual(
         r.received.map((m) => m.status),
         [500, 500, 204],
       );
       assert.equal(new Set(deliveryIds(r)).size, 1, 'every attempt carries the same delivery id');
       assert.equal(new Set(r.received.map((m) => m.body)).size, 1, 'and the same body');
-      const [done] = await deliveryRows(alert.alertId);
+      const [done] = await deliveryRows(ctx.db, alert.alertId);
       assert.deepEqual([done!.status, done!.attempts, done!.last_error], ['delivered', 3, null]);
       // Delivered: later passes send nothing more.
-      await deliverDueAlerts(ctx.db, 'test-sender', SECRET);
+      await deliverDueAlerts(ctx.db, 'test-sender', WEBHOOK_SECRET);
       assert.equal(r.received.length, 3);
     } finally {
       await r.close();
@@ -160,20 +135,24 @@ describe('webhook delivery', () => {
     const r = await startWebhookReceiver();
     await r.down();
     try {
-      const alert = await fire('sagas_stalled', [r.url]);
+      const alert = await fireAlert(ctx.db, 'sagas_stalled', [r.url]);
       // Down for about 5 s: a few refused attempts, with growing waits.
       const downUntil = Date.now() + 5000;
       while (Date.now() < downUntil) {
-        await deliverDueAlerts(ctx.db, 'test-sender', SECRET);
+        await deliverDueAlerts(ctx.db, 'test-sender', WEBHOOK_SECRET);
         await new Promise((res) => setTimeout(res, 200));
       }
-      const [failing] = await deliveryRows(alert.alertId);
+      const [failing] = await deliveryRows(ctx.db, alert.alertId);
       assert.equal(failing!.status, 'pending');
       assert.ok(failing!.attempts >= 2, `${failing!.attempts} attempts while down`);
       assert.equal(failing!.last_error, 'ECONNREFUSED');
       await r.up();
-      await deliverUntil(() => r.received.length === 1, 'the message after the receiver came back');
-      const [done] = await deliveryRows(alert.alertId);
+      await deliverUntil(
+        ctx.db,
+        () => r.received.length === 1,
+        'the message after the receiver came back',
+      );
+      const [done] = await deliveryRows(ctx.db, alert.alertId);
       assert.equal(done!.status, 'delivered');
       assert.equal(r.received.length, 1);
     } finally {
