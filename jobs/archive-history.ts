@@ -74,7 +74,6 @@ export interface ArchiveOptions {
 export interface ArchiveResult extends ArchiveProgress {
   /** False when another archiver held the lock: nothing was done. */
   ran: boolean;
-  files: number;
   bytes: number;
 }
 
@@ -131,7 +130,9 @@ async function writeVerifiedArchive(
   const rows = Object.fromEntries(
     SAGA_ROW_TABLES.map((t) => [t, lines.reduce((n, l) => n + (l.rows[t] ?? 0), 0)]),
   );
-  const sorted = (pick: (l: ArchiveLine) => string) => lines.map(pick).sort();
+  // PostgreSQL's text form of timestamptz in one session's zone sorts as time does.
+  const started = lines.map((l) => l.startedAt).sort();
+  const completed = lines.map((l) => l.completedAt).sort();
   const manifest: ArchiveManifest = {
     format: ARCHIVE_FORMAT,
     file,
@@ -139,10 +140,10 @@ async function writeVerifiedArchive(
     sagas: lines.length,
     events: lines.reduce((n, l) => n + l.events, 0),
     rows,
-    startedFrom: sorted((l) => l.startedAt)[0]!,
-    startedTo: sorted((l) => l.startedAt).at(-1)!,
-    completedFrom: sorted((l) => l.completedAt)[0]!,
-    completedTo: sorted((l) => l.completedAt).at(-1)!,
+    startedFrom: started[0]!,
+    startedTo: started.at(-1)!,
+    completedFrom: completed[0]!,
+    completedTo: completed.at(-1)!,
     sha256: sha256(compressed),
     bytes: compressed.length,
     sagaIds: lines.map((l) => l.sagaId),
