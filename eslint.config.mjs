@@ -25,26 +25,91 @@ export default defineConfig([
     },
   },
   {
-    // The pure core: rules, state machine, decisions. No I/O, so nothing of the database, the
-    // worker, the web app or Next.js; the write path and the pages call into it, never back.
-    files: ['lib/saga/**', 'lib/domain/**'],
+    // lib/ is the pure tier: rules, state machine, decisions, formats. No I/O, so nothing of the
+    // database, the worker, the web server or Next.js; every other tier calls into it, never back.
+    // Type-only imports of row shapes from db/ are allowed: they are erased at build time.
+    files: ['lib/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              group: ['@/db', '@/db/**', '@/jobs', '@/jobs/**', '@/app/**', '@/server/**'],
+              group: ['@/db', '@/db/**'],
+              allowTypeImports: true,
+              message: 'lib/ is the pure tier: it may name db/ row types, never call db/.',
+            },
+            {
+              group: [
+                '@/jobs',
+                '@/jobs/**',
+                '@/app/**',
+                '@/server',
+                '@/server/**',
+                '@/components/**',
+              ],
+              message: 'lib/ is the pure tier: no worker, server or web code.',
+            },
+            {
+              group: ['next', 'next/**', 'react', 'react-dom', 'server-only'],
+              message: 'lib/ does not use Next.js or React.',
+            },
+            {
+              group: [
+                'postgres',
+                'drizzle-orm',
+                'drizzle-orm/**',
+                'graphile-worker',
+                'pino',
+                'prom-client',
+                'node:fs',
+                'node:fs/**',
+              ],
+              message: 'lib/ does no I/O: persistence is db/, logging and metrics are server/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // db/ is persistence: it serves server/ and jobs/, and never imports them (tests may drive
+    // the commands that write what they check).
+    files: ['db/**'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '@/server',
+                '@/server/**',
+                '@/jobs',
+                '@/jobs/**',
+                '@/app/**',
+                '@/components/**',
+              ],
               message:
-                'lib/saga and lib/domain are the pure core: no database, worker or web code.',
+                'db/ is persistence: commands (server/) and tasks (jobs/) call it, not the reverse.',
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // server/ (commands, auth, HTTP, actions) and jobs/ are not pages: they never import app/ or components/.
+    files: ['server/**', 'jobs/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
             {
-              group: ['next', 'next/**', 'react', 'react-dom'],
-              message: 'the pure core does not use Next.js or React.',
-            },
-            {
-              group: ['postgres', 'drizzle-orm', 'drizzle-orm/**', 'graphile-worker'],
-              message: 'the pure core does no I/O.',
+              group: ['@/app/**', '@/components/**'],
+              message: 'server/ and jobs/ are called by pages, never the reverse.',
             },
           ],
         },

@@ -1,5 +1,5 @@
 import type { NextConfig } from 'next';
-import { FIXED_SECURITY_HEADERS } from './lib/http/security-headers';
+import { FIXED_SECURITY_HEADERS } from './server/http/security-headers';
 
 const nextConfig: NextConfig = {
   // `next dev` blocks its dev resources for 127.0.0.1 (what Playwright and curl use) otherwise.

@@ -1,5 +1,10 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { cameOverHttps, contentSecurityPolicy, HSTS, newNonce } from '@/lib/http/security-headers';
+import {
+  cameOverHttps,
+  contentSecurityPolicy,
+  HSTS,
+  newNonce,
+} from '@/server/http/security-headers';
 
 const dev = process.env.NODE_ENV !== 'production';
 

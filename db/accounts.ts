@@ -3,7 +3,7 @@ import type { Role } from '@/lib/auth/roles';
 import type { DbOrTx } from './client';
 import { accounts, sessions } from './schema';
 
-/** Persistence of accounts (db/schema.ts `accounts`); the rules are lib/commands/accounts.ts. */
+/** Persistence of accounts (db/schema.ts `accounts`); the rules are server/commands/accounts.ts. */
 
 export type AccountRow = typeof accounts.$inferSelect;
 

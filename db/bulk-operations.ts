@@ -17,7 +17,7 @@ import {
 
 /**
  * Bulk operations' rows (db/schema.ts): the matching, the frozen set, the batches' claims and
- * the views. The command is lib/commands/bulk-operation.ts, the job jobs/run-bulk-operation.ts.
+ * the views. The command is server/commands/bulk-operation.ts, the job jobs/run-bulk-operation.ts.
  */
 
 export const RUN_BULK_OPERATION_TASK = 'run-bulk-operation';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import postgres from 'postgres';
-import { createOrder } from '@/lib/commands/create-order';
+import { createOrder } from '@/server/commands/create-order';
 import { LIVE_CHANNEL, liveNotificationSchema, type LiveNotification } from '@/lib/live/channel';
 import {
   eventTypes,

@@ -25,7 +25,7 @@ import {
   webhookTarget,
 } from '@/lib/alerts/webhook';
 import { getEnv, type Env } from '@/lib/env';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 
 /**
  * The alert loop every worker and every web process runs (docs/alerts.md): evaluate the rules

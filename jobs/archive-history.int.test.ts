@@ -12,7 +12,7 @@ import { getStats } from '@/db/queries/stats';
 import { replayProjections } from '@/db/replay';
 import { archiveHistory, restoreArchive } from '@/jobs/archive-history';
 import { archiveManifestSchema } from '@/lib/archive/archive-file';
-import { createOrder } from '@/lib/commands/create-order';
+import { createOrder } from '@/server/commands/create-order';
 import { resetEnvForTests } from '@/lib/env';
 import {
   orderInput,

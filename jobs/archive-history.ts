@@ -26,7 +26,7 @@ import {
   type ArchiveManifest,
 } from '@/lib/archive/archive-file';
 import { getEnv } from '@/lib/env';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 
 /**
  * Archiving moves finished sagas older than RXSAGA_HOT_DAYS out of the hot tables into

@@ -4,9 +4,9 @@ import { sql } from 'drizzle-orm';
 import { applyDecision, lockSaga } from '@/db/saga-store';
 import { getBulkOperation } from '@/db/bulk-operations';
 import { listFailureGroups } from '@/db/queries/failure-groups';
-import { cancelBulkOperation, startBulkOperation } from '@/lib/commands/bulk-operation';
-import { createOrder } from '@/lib/commands/create-order';
-import { pauseTask, resumeTask } from '@/lib/commands/task-pause';
+import { cancelBulkOperation, startBulkOperation } from '@/server/commands/bulk-operation';
+import { createOrder } from '@/server/commands/create-order';
+import { pauseTask, resumeTask } from '@/server/commands/task-pause';
 import { AppError } from '@/lib/errors';
 import { interventionRequired } from '@/lib/saga/decide';
 import {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { makeWorkerUtils } from 'graphile-worker';
-import { createOrder } from '@/lib/commands/create-order';
+import { createOrder } from '@/server/commands/create-order';
 import { shiftClock } from '@/scripts/lib/clock-offset.mjs';
 import {
   getSagaRow,

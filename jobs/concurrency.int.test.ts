@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { inventoryItems } from '@/db/schema';
 import { startWorker } from '@/jobs/worker';
-import { createOrder } from '@/lib/commands/create-order';
+import { createOrder } from '@/server/commands/create-order';
 import {
   orderInput,
   reservationMismatches,

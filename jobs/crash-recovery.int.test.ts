@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { setFaultSetting } from '@/db/faults';
-import { createOrder } from '@/lib/commands/create-order';
+import { createOrder } from '@/server/commands/create-order';
 import { TASKS } from '@/lib/saga/model';
 import {
   jobCount,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { loadTask } from '@/db/saga-store';
-import { createOrder } from '@/lib/commands/create-order';
+import { createOrder } from '@/server/commands/create-order';
 import { jobKey, type Task } from '@/lib/saga/model';
 import {
   eventTypes,

@@ -6,10 +6,10 @@ import { sql } from 'drizzle-orm';
 import { releaseHeldSagas } from '@/db/pauses';
 import { flagStalledSagas } from '@/jobs/sweeper';
 import { AppError } from '@/lib/errors';
-import { createOrder } from '@/lib/commands/create-order';
+import { createOrder } from '@/server/commands/create-order';
 import type { Task } from '@/lib/saga/model';
-import { cancelSaga } from '@/lib/commands/operator-action';
-import { pauseTask, resumeTask } from '@/lib/commands/task-pause';
+import { cancelSaga } from '@/server/commands/operator-action';
+import { pauseTask, resumeTask } from '@/server/commands/task-pause';
 import {
   eventTypes,
   getSagaRow,
@@ -41,7 +41,7 @@ const held = () => count(sql`select count(*)::int as n from paused_sagas`);
 /** Each test starts with no pause and no hold (sagas of earlier tests stay where they are). */
 const clearPauses = () => ctx.db.execute(sql`truncate task_pauses, paused_sagas`);
 
-/** The engine's side of a pause: the row the pause command writes (lib/commands/task-pause.ts). */
+/** The engine's side of a pause: the row the pause command writes (server/commands/task-pause.ts). */
 async function pauseRow(task: Task): Promise<void> {
   await ctx.db.execute(
     sql`insert into task_pauses (task, reason, paused_by) values (${task}, 'test', 'tester')`,

@@ -3,7 +3,7 @@ import { addBackgroundJob } from '@/db/background-jobs';
 import { getDb } from '@/db/client';
 import { findTaskPause, releaseHeldSagas, releaseJobKey, RELEASE_PAUSED_TASK } from '@/db/pauses';
 import { getEnv } from '@/lib/env';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 import { TASKS } from '@/lib/saga/model';
 
 const payloadSchema = z.object({ task: z.enum(TASKS) });

@@ -5,8 +5,8 @@ import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { replayProjections } from '@/db/replay';
 import { setFaultSetting } from '@/db/faults';
-import { createOrder } from '@/lib/commands/create-order';
-import { cancelSaga } from '@/lib/commands/operator-action';
+import { createOrder } from '@/server/commands/create-order';
+import { cancelSaga } from '@/server/commands/operator-action';
 import { assertStatsRollupsMatch } from '@/test/stats-rollup';
 import {
   orderInput,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setFaultSetting } from '@/db/faults';
-import { createOrder } from '@/lib/commands/create-order';
-import { cancelSaga, retrySaga } from '@/lib/commands/operator-action';
+import { createOrder } from '@/server/commands/create-order';
+import { cancelSaga, retrySaga } from '@/server/commands/operator-action';
 import { AppError } from '@/lib/errors';
 import {
   eventTypes,

@@ -11,9 +11,9 @@ import {
 } from '@/db/bulk-operations';
 import { getDb } from '@/db/client';
 import { DuplicateAppendError } from '@/db/saga-store';
-import { applyOperatorAction } from '@/lib/commands/operator-action';
+import { applyOperatorAction } from '@/server/commands/operator-action';
 import { AppError } from '@/lib/errors';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 
 const payloadSchema = z.object({ operationId: z.uuid() });
 

@@ -13,7 +13,7 @@ import {
 } from '@/db/saga-store';
 import { getEnv } from '@/lib/env';
 import { rollFault, type FaultSetting } from '@/lib/domain/fault-injection';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 import {
   attemptFailed,
   compensated,

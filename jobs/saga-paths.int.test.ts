@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { inventoryItems, orders, prescriptions, shipments } from '@/db/schema';
-import { createOrder } from '@/lib/commands/create-order';
+import { createOrder } from '@/server/commands/create-order';
 import {
   eventTypes,
   getSagaRow,

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
-import { createOrder } from '@/lib/commands/create-order';
-import { cancelSaga } from '@/lib/commands/operator-action';
+import { createOrder } from '@/server/commands/create-order';
+import { cancelSaga } from '@/server/commands/operator-action';
 import { getSagaRow, jobCount, orderInput, useSagaTestDatabase } from '@/test/saga-harness';
 import {
   flagStalledSagas,

@@ -5,7 +5,7 @@ import type { Database } from '@/db/client';
 import { databaseNow } from '@/db/clock';
 import { RELEASE_PAUSED_TASK } from '@/db/pauses';
 import { applyDecision, lockSaga } from '@/db/saga-store';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 import { interventionRequired } from '@/lib/saga/decide';
 import { expectedTask } from '@/lib/saga/saga';
 

@@ -11,7 +11,7 @@ import {
 import { closeDb, getConnection, getDb } from '@/db/client';
 import { getEnv } from '@/lib/env';
 import { resourceRefusal } from '@/lib/errors';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 import { TASKS } from '@/lib/saga/model';
 import { incidentTaskList } from './incident-tasks';
 import { alertSettingsOf, startAlertLoop } from './alerts';

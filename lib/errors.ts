@@ -117,7 +117,7 @@ export function resourceRefusal(error: unknown): AppError | undefined {
 /**
  * Text PostgreSQL cannot store: a NUL in text (22021 "invalid byte sequence … 0x00") or in
  * jsonb (22P05 "unsupported Unicode escape sequence"). The API refuses NULs at the boundary
- * (lib/http/input.ts); this is the net under every other way in (server actions' form fields):
+ * (lib/input.ts); this is the net under every other way in (server actions' form fields):
  * bad input, so a 400 or a form message, never a 500. The statement failed: nothing was stored.
  */
 export function unstorableTextRefusal(error: unknown): AppError | undefined {

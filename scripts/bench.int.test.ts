@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { inspectDatabase } from '@/scripts/bench/database';
 import { runSagaBench } from '@/scripts/bench/run';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
 
 /**

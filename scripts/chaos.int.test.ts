@@ -16,7 +16,7 @@ const transport = existsSync(path.join(projectRoot, '.next', 'BUILD_ID')) ? 'htt
 const webPort = Number(process.env.RXSAGA_CHAOS_PORT ?? 3927);
 const pgPort = Number(process.env.RXSAGA_CHAOS_PG_PORT ?? 54357);
 // disk-full mounts a tmpfs: only root can. Without root it is left out, and the test says so in
-// its name; the 503 mapping itself is tested in lib/http/responses.test.ts.
+// its name; the 503 mapping itself is tested in server/http/responses.test.ts.
 const root = process.getuid?.() === 0;
 
 async function drill(

@@ -108,7 +108,7 @@ async function main(): Promise<void> {
 
 async function seed(url: string, credentials: CredentialsResult): Promise<void> {
   const { seedDemoCatalog } = await import('@/db/seed');
-  const { ensureBootstrapAccounts } = await import('@/lib/auth/bootstrap');
+  const { ensureBootstrapAccounts } = await import('@/server/auth/bootstrap');
   const { db, sql } = connect(url, 1);
   try {
     if (await seedDemoCatalog(db)) log('demo catalog and stock loaded');

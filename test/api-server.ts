@@ -8,10 +8,10 @@ import { insertAccount } from '@/db/accounts';
 import { closeDb, getDb, type Database } from '@/db/client';
 import { seedDemoCatalog } from '@/db/seed';
 import { startWorker, type WorkerHandle } from '@/jobs/worker';
-import { ensureBootstrapAccounts } from '@/lib/auth/bootstrap';
+import { ensureBootstrapAccounts } from '@/server/auth/bootstrap';
 import { hashPassword } from '@/lib/auth/passwords';
 import { resetEnvForTests } from '@/lib/env';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 import { buildReason, nextWebArgs, runNextBuild } from '@/scripts/lib/build';
 import { createTestDatabase } from './db';
 

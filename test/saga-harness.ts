@@ -5,9 +5,9 @@ import { closeDb, getDb, type Database } from '@/db/client';
 import { events, inventoryItems, orderFulfillmentSagas } from '@/db/schema';
 import { seedDemoCatalog } from '@/db/seed';
 import { resetEnvForTests } from '@/lib/env';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 import { startWorker, type WorkerHandle } from '@/jobs/worker';
-import type { CreateOrderInput } from '@/lib/commands/order-input';
+import type { CreateOrderInput } from '@/server/commands/order-input';
 import { createTestDatabase } from './db';
 
 /**

@@ -4,7 +4,7 @@ import { listAlerts } from '@/db/alerts';
 import { AppShell } from '@/components/shell/app-shell';
 import { LiveProvider } from '@/components/live/live-provider';
 import { ToastProvider } from '@/components/ui/toast';
-import { getSession } from '@/lib/auth/session';
+import { getSession } from '@/server/auth/session';
 
 /**
  * The signed-in dashboard: navigation, live updates and toasts. Access is checked by each page

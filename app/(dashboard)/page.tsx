@@ -4,7 +4,7 @@ import { getStats, STATS_WINDOWS, statsQuerySchema } from '@/db/queries/stats';
 import { OverviewLive } from '@/components/overview/overview-live';
 import { PageHeader } from '@/components/ui/page-header';
 import { SegmentedLinks } from '@/components/ui/segmented';
-import { requirePageViewer } from '@/lib/web/page-auth';
+import { requirePageViewer } from '@/server/web/page-auth';
 
 export const metadata: Metadata = { title: 'Overview · RxSaga' };
 

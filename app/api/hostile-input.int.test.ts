@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { cancelSaga } from '@/lib/commands/operator-action';
-import { createOrder } from '@/lib/commands/create-order';
-import { setOnHand } from '@/lib/commands/set-on-hand';
+import { cancelSaga } from '@/server/commands/operator-action';
+import { createOrder } from '@/server/commands/create-order';
+import { setOnHand } from '@/server/commands/set-on-hand';
 import { databaseRefusal } from '@/lib/errors';
 import { useApiServer, type As } from '@/test/api-server';
 import { orderInput } from '@/test/saga-harness';

@@ -9,14 +9,14 @@ import { after, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { insertBulkOperation } from '@/db/bulk-operations';
-import { buildOpenApiDocument } from '@/lib/api/openapi';
-import { API_ROUTES, routeKey, type RouteSpec } from '@/lib/api/routes';
+import { buildOpenApiDocument } from '@/server/api/openapi';
+import { API_ROUTES, routeKey, type RouteSpec } from '@/server/api/routes';
 import { useApiServer, type ApiResponse, type RequestOptions } from '@/test/api-server';
 import { orderInput, waitFor, withPostalCode } from '@/test/saga-harness';
 
 /**
  * The OpenAPI document against the real app: every route file under app/api has an entry in
- * lib/api/routes.ts (and every entry a route), each route refuses callers its access level
+ * server/api/routes.ts (and every entry a route), each route refuses callers its access level
  * excludes, and every answer below — status and body — is one the document lists, with a body
  * valid against its schema. A route added without an entry, or answering what its entry does
  * not say, fails here. How to add one: docs/api.md.
@@ -145,12 +145,12 @@ describe('the OpenAPI document', () => {
     assert.deepEqual(
       files.filter((k) => !entries.includes(k)),
       [],
-      'routes without an entry in lib/api/routes.ts',
+      'routes without an entry in server/api/routes.ts',
     );
     assert.deepEqual(
       entries.filter((k) => !files.includes(k)),
       [],
-      'entries in lib/api/routes.ts without a route',
+      'entries in server/api/routes.ts without a route',
     );
     assert.equal(new Set(entries).size, entries.length, 'an entry is listed twice');
   });

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { safeReturnPath } from '@/lib/auth/return-path';
-import { getSession } from '@/lib/auth/session';
+import { getSession } from '@/server/auth/session';
 import { SignInForm } from './sign-in-form';
 import styles from './sign-in.module.css';
 

@@ -1,6 +1,6 @@
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { withoutNul } from '@/lib/http/input';
+import { withoutNul } from '@/lib/input';
 import { AUDIT_ACTIONS } from '../audit';
 import type { DbOrTx } from '../client';
 import { auditLog } from '../schema';

@@ -1,7 +1,7 @@
 import { and, eq, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { AppError } from '@/lib/errors';
-import { withoutNul } from '@/lib/http/input';
+import { withoutNul } from '@/lib/input';
 import { SAGA_STATES, type SagaState } from '@/lib/saga/model';
 import type { DbOrTx } from '../client';
 import { readSagaEvents } from '../saga-store';

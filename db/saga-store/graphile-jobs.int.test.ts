@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { jobKey, type Task } from '@/lib/saga/model';
-import { createOrder } from '@/lib/commands/create-order';
+import { createOrder } from '@/server/commands/create-order';
 import { orderInput, useSagaTestDatabase } from '@/test/saga-harness';
 import { enqueueTask, JOB_MAX_ATTEMPTS, type NextJob } from './graphile-jobs';
 import { loadTask } from './load-task';

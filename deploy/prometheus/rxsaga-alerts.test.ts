@@ -8,7 +8,7 @@ import { load } from 'js-yaml';
 import { z } from 'zod';
 import type { MetricsSnapshot } from '@/db/queries/metrics';
 import { ALERT_RULE_INFO, ALERT_RULES } from '@/lib/alerts/rules';
-import { renderMetrics } from '@/lib/metrics/prometheus';
+import { renderMetrics } from '@/server/metrics/prometheus';
 
 /**
  * The Prometheus rules file for users who run Prometheus. Checked with Prometheus' own PromQL

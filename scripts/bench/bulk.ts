@@ -1,8 +1,8 @@
 import type postgres from 'postgres';
 import { getBulkOperation } from '@/db/bulk-operations';
 import { connect } from '@/db/client';
-import { startBulkOperation } from '@/lib/commands/bulk-operation';
-import { createOrder } from '@/lib/commands/create-order';
+import { startBulkOperation } from '@/server/commands/bulk-operation';
+import { createOrder } from '@/server/commands/create-order';
 import { MachineCpuMeter } from './cpu';
 import { resetForRun } from './database';
 import { makeOrders, type BenchOrder } from './orders';

@@ -1,5 +1,5 @@
 import { DEMO_CATALOG } from '@/db/seed';
-import type { CreateOrderInput } from '@/lib/commands/order-input';
+import type { CreateOrderInput } from '@/server/commands/order-input';
 import { OUT_OF_STOCK_SKU } from './database';
 
 /**

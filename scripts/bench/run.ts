@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type postgres from 'postgres';
 import { connect } from '@/db/client';
-import { createOrder } from '@/lib/commands/create-order';
+import { createOrder } from '@/server/commands/create-order';
 import { CpuMeter, MachineCpuMeter, postmasterPid } from './cpu';
 import { isDurable, resetForRun } from './database';
 import { runFloor } from './floor';

@@ -81,8 +81,8 @@ export async function directApi(url: string): Promise<ChaosApi> {
     { sql },
   ] = await Promise.all([
     import('@/db/client'),
-    import('@/lib/commands/create-order'),
-    import('@/lib/commands/operator-action'),
+    import('@/server/commands/create-order'),
+    import('@/server/commands/operator-action'),
     import('@/db/faults'),
     import('@/lib/errors'),
     import('drizzle-orm'),

@@ -32,8 +32,8 @@ export function startIncidentDrill(o: {
     const [{ connect }, { pauseTask, resumeTask }, { startBulkOperation }, { getBulkOperation }] =
       await Promise.all([
         import('@/db/client'),
-        import('@/lib/commands/task-pause'),
-        import('@/lib/commands/bulk-operation'),
+        import('@/server/commands/task-pause'),
+        import('@/server/commands/bulk-operation'),
         import('@/db/bulk-operations'),
       ]);
     const conn = connect(o.url, 4);

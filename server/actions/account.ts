@@ -1,12 +1,12 @@
 'use server';
 
 import { getDb } from '@/db/client';
-import { requireViewer } from '@/lib/auth/guards';
+import { requireViewer } from '@/server/auth/guards';
 import { auditActorOf } from '@/lib/auth/principal';
-import { startSession } from '@/lib/auth/session';
-import { changeOwnPassword } from '@/lib/commands/accounts';
+import { startSession } from '@/server/auth/session';
+import { changeOwnPassword } from '@/server/commands/accounts';
 import { forbidden } from '@/lib/errors';
-import { refusalResult, type ActionResult } from '@/lib/web/action-result';
+import { refusalResult, type ActionResult } from '@/server/web/action-result';
 
 /** Every account changes its own password; its other sessions end, this tab gets a new one. */
 export async function changeOwnPasswordAction(

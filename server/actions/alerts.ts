@@ -2,10 +2,10 @@
 
 import { revalidatePath } from 'next/cache';
 import { getDb } from '@/db/client';
-import { requireAdmin, requireOperator } from '@/lib/auth/guards';
+import { requireAdmin, requireOperator } from '@/server/auth/guards';
 import { auditActorOf } from '@/lib/auth/principal';
-import { retryAlertDelivery, sendTestAlert } from '@/lib/commands/alerts';
-import { refusalResult, type ActionResult } from '@/lib/web/action-result';
+import { retryAlertDelivery, sendTestAlert } from '@/server/commands/alerts';
+import { refusalResult, type ActionResult } from '@/server/web/action-result';
 
 /**
  * The Alerts page's buttons: the same commands as POST /api/alerts/test and

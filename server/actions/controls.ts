@@ -1,10 +1,10 @@
 'use server';
 
 import { getDb } from '@/db/client';
-import { requireOperator } from '@/lib/auth/guards';
+import { requireOperator } from '@/server/auth/guards';
 import { auditActorOf } from '@/lib/auth/principal';
-import { pauseTask, resumeTask, type TaskPauseResult } from '@/lib/commands/task-pause';
-import { refusalResult, type ActionResult } from '@/lib/web/action-result';
+import { pauseTask, resumeTask, type TaskPauseResult } from '@/server/commands/task-pause';
+import { refusalResult, type ActionResult } from '@/server/web/action-result';
 
 /** Pause and resume from the Controls page: the commands of the API, the operator as actor. */
 export async function pauseTaskAction(

@@ -3,11 +3,11 @@
 import { revalidatePath } from 'next/cache';
 import { getDb } from '@/db/client';
 import type { FaultSetting } from '@/lib/domain/fault-injection';
-import { requireOperator } from '@/lib/auth/guards';
+import { requireOperator } from '@/server/auth/guards';
 import { auditActorOf } from '@/lib/auth/principal';
-import { setFaultSettings } from '@/lib/commands/set-fault-settings';
+import { setFaultSettings } from '@/server/commands/set-fault-settings';
 import { TASKS } from '@/lib/saga/model';
-import { refusalResult, type ActionResult } from '@/lib/web/action-result';
+import { refusalResult, type ActionResult } from '@/server/web/action-result';
 
 const percent = (form: FormData, name: string) => {
   const raw = String(form.get(name) ?? '').trim();

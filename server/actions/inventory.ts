@@ -2,10 +2,10 @@
 
 import { revalidatePath } from 'next/cache';
 import { getDb } from '@/db/client';
-import { requireOperator } from '@/lib/auth/guards';
+import { requireOperator } from '@/server/auth/guards';
 import { auditActorOf } from '@/lib/auth/principal';
-import { setOnHand, type StockLevel } from '@/lib/commands/set-on-hand';
-import { refusalResult, type ActionResult } from '@/lib/web/action-result';
+import { setOnHand, type StockLevel } from '@/server/commands/set-on-hand';
+import { refusalResult, type ActionResult } from '@/server/web/action-result';
 
 /** Sets a SKU's counted stock; the command refuses a figure below what is reserved. */
 export async function setOnHandAction(

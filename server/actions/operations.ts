@@ -2,10 +2,10 @@
 
 import type { BulkOperationView } from '@/db/bulk-operations';
 import { getDb } from '@/db/client';
-import { requireOperator } from '@/lib/auth/guards';
+import { requireOperator } from '@/server/auth/guards';
 import { auditActorOf } from '@/lib/auth/principal';
-import { cancelBulkOperation, startBulkOperation } from '@/lib/commands/bulk-operation';
-import { refusalResult, type ActionResult } from '@/lib/web/action-result';
+import { cancelBulkOperation, startBulkOperation } from '@/server/commands/bulk-operation';
+import { refusalResult, type ActionResult } from '@/server/web/action-result';
 
 type Action = 'retry' | 'cancel';
 

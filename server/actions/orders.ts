@@ -2,10 +2,10 @@
 
 import { redirect } from 'next/navigation';
 import { getDb } from '@/db/client';
-import { requireOperator } from '@/lib/auth/guards';
-import { createOrder } from '@/lib/commands/create-order';
-import { refusalResult, type ActionResult } from '@/lib/web/action-result';
-import { MAX_ORDER_LINES } from '@/lib/commands/order-input';
+import { requireOperator } from '@/server/auth/guards';
+import { createOrder } from '@/server/commands/create-order';
+import { refusalResult, type ActionResult } from '@/server/web/action-result';
+import { MAX_ORDER_LINES } from '@/server/commands/order-input';
 
 const text = (form: FormData, name: string) => {
   const v = form.get(name);

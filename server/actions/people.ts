@@ -2,11 +2,11 @@
 
 import { revalidatePath } from 'next/cache';
 import { getDb } from '@/db/client';
-import { requireAdmin } from '@/lib/auth/guards';
+import { requireAdmin } from '@/server/auth/guards';
 import { auditActorOf } from '@/lib/auth/principal';
-import { changeAccount, createAccount } from '@/lib/commands/accounts';
-import { createApiToken, revokeApiToken } from '@/lib/commands/api-tokens';
-import { refusalResult, type ActionResult } from '@/lib/web/action-result';
+import { changeAccount, createAccount } from '@/server/commands/accounts';
+import { createApiToken, revokeApiToken } from '@/server/commands/api-tokens';
+import { refusalResult, type ActionResult } from '@/server/web/action-result';
 
 /** The People page's actions: the same commands as /api/users and /api/tokens, for admins. */
 

@@ -1,10 +1,14 @@
 'use server';
 
 import { getDb } from '@/db/client';
-import { requireOperator } from '@/lib/auth/guards';
+import { requireOperator } from '@/server/auth/guards';
 import { auditActorOf } from '@/lib/auth/principal';
-import { cancelSaga, retrySaga, type OperatorActionResult } from '@/lib/commands/operator-action';
-import { refusalResult, type ActionResult } from '@/lib/web/action-result';
+import {
+  cancelSaga,
+  retrySaga,
+  type OperatorActionResult,
+} from '@/server/commands/operator-action';
+import { refusalResult, type ActionResult } from '@/server/web/action-result';
 
 /**
  * Retry and cancel from the dashboard: the same command handlers as the API routes, with the

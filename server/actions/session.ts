@@ -2,8 +2,8 @@
 
 import { redirect } from 'next/navigation';
 import { safeReturnPath } from '@/lib/auth/return-path';
-import { signIn, signOut } from '@/lib/auth/session';
-import { refusalResult, type ActionResult } from '@/lib/web/action-result';
+import { signIn, signOut } from '@/server/auth/session';
+import { refusalResult, type ActionResult } from '@/server/web/action-result';
 
 export async function signInAction(
   _previous: ActionResult | null,

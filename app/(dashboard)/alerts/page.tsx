@@ -6,7 +6,7 @@ import { PageHeader } from '@/components/ui/page-header';
 import { webhookTarget } from '@/lib/alerts/webhook';
 import { getEnv } from '@/lib/env';
 import { canAdminister, canOperate } from '@/lib/auth/principal';
-import { requirePageViewer } from '@/lib/web/page-auth';
+import { requirePageViewer } from '@/server/web/page-auth';
 
 export const metadata: Metadata = { title: 'Alerts · RxSaga' };
 

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { ApiReference } from '@/components/api-reference/api-reference';
 import { PageHeader } from '@/components/ui/page-header';
-import { requirePageViewer } from '@/lib/web/page-auth';
+import { requirePageViewer } from '@/server/web/page-auth';
 
 export const metadata: Metadata = { title: 'API reference · RxSaga' };
 

@@ -11,7 +11,7 @@ import { Card } from '@/components/ui/card';
 import { Field, Input, Select } from '@/components/ui/field';
 import { PageHeader } from '@/components/ui/page-header';
 import { forViewer } from '@/lib/auth/redact';
-import { requirePageViewer } from '@/lib/web/page-auth';
+import { requirePageViewer } from '@/server/web/page-auth';
 
 export const metadata: Metadata = { title: 'Audit · RxSaga' };
 

@@ -4,7 +4,7 @@ import { listTaskControls } from '@/db/queries/task-controls';
 import { TaskControls } from '@/components/incidents/task-controls';
 import { PageHeader } from '@/components/ui/page-header';
 import { canOperate } from '@/lib/auth/principal';
-import { requirePageViewer } from '@/lib/web/page-auth';
+import { requirePageViewer } from '@/server/web/page-auth';
 
 export const metadata: Metadata = { title: 'Controls · RxSaga' };
 

@@ -7,7 +7,7 @@ import { FaultForm } from '@/components/drills/fault-form';
 import { Card } from '@/components/ui/card';
 import { PageHeader } from '@/components/ui/page-header';
 import { canOperate } from '@/lib/auth/principal';
-import { requirePageViewer } from '@/lib/web/page-auth';
+import { requirePageViewer } from '@/server/web/page-auth';
 
 export const metadata: Metadata = { title: 'Drills · RxSaga' };
 

@@ -6,7 +6,7 @@ import { InterventionQueue } from '@/components/interventions/intervention-queue
 import { PageHeader } from '@/components/ui/page-header';
 import { forViewer } from '@/lib/auth/redact';
 import { canOperate } from '@/lib/auth/principal';
-import { requirePageViewer } from '@/lib/web/page-auth';
+import { requirePageViewer } from '@/server/web/page-auth';
 
 export const metadata: Metadata = { title: 'Needs intervention · RxSaga' };
 

@@ -4,7 +4,7 @@ import { getDb } from '@/db/client';
 import { OperationsList } from '@/components/incidents/operations-list';
 import { PageHeader } from '@/components/ui/page-header';
 import { canOperate } from '@/lib/auth/principal';
-import { requirePageViewer } from '@/lib/web/page-auth';
+import { requirePageViewer } from '@/server/web/page-auth';
 
 export const metadata: Metadata = { title: 'Operations · RxSaga' };
 

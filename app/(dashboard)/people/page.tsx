@@ -10,9 +10,9 @@ import {
 import { Card } from '@/components/ui/card';
 import { PageHeader } from '@/components/ui/page-header';
 import { EmptyRow, Table, Th } from '@/components/ui/table';
-import { sessionLimits } from '@/lib/auth/session';
-import { accountsOf } from '@/lib/commands/accounts';
-import { requirePageAdmin } from '@/lib/web/page-auth';
+import { sessionLimits } from '@/server/auth/session';
+import { accountsOf } from '@/server/commands/accounts';
+import { requirePageAdmin } from '@/server/web/page-auth';
 
 export const metadata: Metadata = { title: 'People · RxSaga' };
 

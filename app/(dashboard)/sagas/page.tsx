@@ -15,7 +15,7 @@ import { PageHeader } from '@/components/ui/page-header';
 import type { Principal } from '@/lib/auth/principal';
 import { forViewer, seesPatientData } from '@/lib/auth/redact';
 import { AppError } from '@/lib/errors';
-import { requirePageViewer } from '@/lib/web/page-auth';
+import { requirePageViewer } from '@/server/web/page-auth';
 
 export const metadata: Metadata = { title: 'Sagas · RxSaga' };
 

@@ -1,7 +1,7 @@
 import { getDb } from '@/db/client';
 import { listAlerts } from '@/db/alerts';
-import { viewerRoute } from '@/lib/http/api-route';
-import { json } from '@/lib/http/responses';
+import { viewerRoute } from '@/server/http/api-route';
+import { json } from '@/server/http/responses';
 
 /** Firing alerts first (newest first), then the recent history (docs/alerts.md). */
 export const GET = viewerRoute(async () => {

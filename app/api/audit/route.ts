@@ -1,8 +1,8 @@
 import { getDb } from '@/db/client';
 import { auditQuerySchema, listAudit } from '@/db/queries/audit';
 import { forViewer } from '@/lib/auth/redact';
-import { parseQuery, viewerRoute } from '@/lib/http/api-route';
-import { json } from '@/lib/http/responses';
+import { parseQuery, viewerRoute } from '@/server/http/api-route';
+import { json } from '@/server/http/responses';
 
 /**
  * `?action=&target=&cursor=&limit=`: operator actions and sign-ins, newest first. Masked for

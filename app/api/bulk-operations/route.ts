@@ -1,11 +1,11 @@
 import { listBulkOperations } from '@/db/bulk-operations';
 import { getDb } from '@/db/client';
 import { auditActorOf } from '@/lib/auth/principal';
-import { startBulkOperation } from '@/lib/commands/bulk-operation';
+import { startBulkOperation } from '@/server/commands/bulk-operation';
 import { bulkHistoryQuerySchema } from '@/lib/incidents/bulk-operation-input';
-import { operatorRoute, parseQuery, viewerRoute } from '@/lib/http/api-route';
-import { readJsonBody } from '@/lib/http/body';
-import { json } from '@/lib/http/responses';
+import { operatorRoute, parseQuery, viewerRoute } from '@/server/http/api-route';
+import { readJsonBody } from '@/server/http/body';
+import { json } from '@/server/http/responses';
 
 /** The history, newest first: `{ items, nextCursor }`. */
 export const GET = viewerRoute(async ({ request }) =>

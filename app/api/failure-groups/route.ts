@@ -1,7 +1,7 @@
 import { getDb } from '@/db/client';
 import { listFailureGroups } from '@/db/queries/failure-groups';
-import { viewerRoute } from '@/lib/http/api-route';
-import { json } from '@/lib/http/responses';
+import { viewerRoute } from '@/server/http/api-route';
+import { json } from '@/server/http/responses';
 
 /** `{ items: [{ groupId, task, kind, error, count, firstSeenAt, lastSeenAt, sample }] }`, largest first. */
 export const GET = viewerRoute(async () => json({ items: await listFailureGroups(getDb()) }));

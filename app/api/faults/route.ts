@@ -1,10 +1,10 @@
 import { getDb } from '@/db/client';
 import { listFaultSettings } from '@/db/faults';
 import { auditActorOf } from '@/lib/auth/principal';
-import { setFaultSettings } from '@/lib/commands/set-fault-settings';
-import { operatorRoute, viewerRoute } from '@/lib/http/api-route';
-import { readJsonBody } from '@/lib/http/body';
-import { json } from '@/lib/http/responses';
+import { setFaultSettings } from '@/server/commands/set-fault-settings';
+import { operatorRoute, viewerRoute } from '@/server/http/api-route';
+import { readJsonBody } from '@/server/http/body';
+import { json } from '@/server/http/responses';
 
 export const GET = viewerRoute(async () => json({ items: await listFaultSettings(getDb()) }));
 

@@ -1,5 +1,5 @@
 import { getConnection } from '@/db/client';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 
 // Never prerendered: `next build` must not try to reach a database.
 export const dynamic = 'force-dynamic';

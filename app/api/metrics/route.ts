@@ -2,9 +2,9 @@ import { getDb } from '@/db/client';
 import { readMetricsSnapshot, type MetricsSnapshot } from '@/db/queries/metrics';
 import { getEnv } from '@/lib/env';
 import { unauthorized } from '@/lib/errors';
-import { publicRoute } from '@/lib/http/api-route';
-import { bearerTokenOf, sameSecret } from '@/lib/http/bearer';
-import { METRICS_CONTENT_TYPE, renderMetrics } from '@/lib/metrics/prometheus';
+import { publicRoute } from '@/server/http/api-route';
+import { bearerTokenOf, sameSecret } from '@/server/http/bearer';
+import { METRICS_CONTENT_TYPE, renderMetrics } from '@/server/metrics/prometheus';
 import { singleFlight } from '@/lib/metrics/snapshot-cache';
 
 // Never prerendered: every scrape reads the (cached) database figures.

@@ -1,8 +1,8 @@
 import { getDb } from '@/db/client';
-import { createOrder } from '@/lib/commands/create-order';
-import { operatorRoute } from '@/lib/http/api-route';
-import { readJsonBody } from '@/lib/http/body';
-import { json } from '@/lib/http/responses';
+import { createOrder } from '@/server/commands/create-order';
+import { operatorRoute } from '@/server/http/api-route';
+import { readJsonBody } from '@/server/http/body';
+import { json } from '@/server/http/responses';
 
 /** 201 for a new order; 200 with the original answer when an Idempotency-Key is replayed. */
 export const POST = operatorRoute(async ({ request, principal, requestId }) => {

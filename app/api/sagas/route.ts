@@ -1,8 +1,8 @@
 import { getDb } from '@/db/client';
 import { listSagas, sagaListQuerySchema } from '@/db/queries/sagas';
 import { forViewer, seesPatientData } from '@/lib/auth/redact';
-import { parseQuery, viewerRoute } from '@/lib/http/api-route';
-import { json } from '@/lib/http/responses';
+import { parseQuery, viewerRoute } from '@/server/http/api-route';
+import { json } from '@/server/http/responses';
 
 /**
  * `?state=&needsIntervention=&q=&cursor=&limit=`: newest first, keyset-paginated. A viewer's

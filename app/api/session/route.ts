@@ -1,9 +1,9 @@
-import { getPrincipal } from '@/lib/auth/guards';
-import { signIn, signOut } from '@/lib/auth/session';
+import { getPrincipal } from '@/server/auth/guards';
+import { signIn, signOut } from '@/server/auth/session';
 import { unauthorized } from '@/lib/errors';
-import { publicRoute } from '@/lib/http/api-route';
-import { readJsonBody } from '@/lib/http/body';
-import { json } from '@/lib/http/responses';
+import { publicRoute } from '@/server/http/api-route';
+import { readJsonBody } from '@/server/http/body';
+import { json } from '@/server/http/responses';
 
 export const dynamic = 'force-dynamic';
 

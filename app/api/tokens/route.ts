@@ -1,10 +1,10 @@
 import { listTokens } from '@/db/api-tokens';
 import { getDb } from '@/db/client';
 import { auditActorOf } from '@/lib/auth/principal';
-import { createApiToken } from '@/lib/commands/api-tokens';
-import { adminRoute } from '@/lib/http/api-route';
-import { readJsonBody } from '@/lib/http/body';
-import { json } from '@/lib/http/responses';
+import { createApiToken } from '@/server/commands/api-tokens';
+import { adminRoute } from '@/server/http/api-route';
+import { readJsonBody } from '@/server/http/body';
+import { json } from '@/server/http/responses';
 
 export const dynamic = 'force-dynamic';
 

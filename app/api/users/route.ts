@@ -1,10 +1,10 @@
 import { getDb } from '@/db/client';
 import { auditActorOf } from '@/lib/auth/principal';
-import { sessionLimits } from '@/lib/auth/session';
-import { accountsOf, createAccount } from '@/lib/commands/accounts';
-import { adminRoute } from '@/lib/http/api-route';
-import { readJsonBody } from '@/lib/http/body';
-import { json } from '@/lib/http/responses';
+import { sessionLimits } from '@/server/auth/session';
+import { accountsOf, createAccount } from '@/server/commands/accounts';
+import { adminRoute } from '@/server/http/api-route';
+import { readJsonBody } from '@/server/http/body';
+import { json } from '@/server/http/responses';
 
 export const dynamic = 'force-dynamic';
 

@@ -6,7 +6,7 @@ import { OrderForm, type CatalogOption } from '@/components/orders/order-form';
 import { Notice } from '@/components/ui/badge';
 import { PageHeader } from '@/components/ui/page-header';
 import { canOperate } from '@/lib/auth/principal';
-import { requirePageViewer } from '@/lib/web/page-auth';
+import { requirePageViewer } from '@/server/web/page-auth';
 
 export const metadata: Metadata = { title: 'New order · RxSaga' };
 

@@ -8,7 +8,7 @@ import { SagaDetailLive } from '@/components/saga/saga-detail-live';
 import { PageHeader } from '@/components/ui/page-header';
 import { forViewer } from '@/lib/auth/redact';
 import { canOperate } from '@/lib/auth/principal';
-import { requirePageViewer } from '@/lib/web/page-auth';
+import { requirePageViewer } from '@/server/web/page-auth';
 
 export const metadata: Metadata = { title: 'Saga · RxSaga' };
 

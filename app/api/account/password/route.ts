@@ -1,11 +1,11 @@
 import { getDb } from '@/db/client';
 import { auditActorOf } from '@/lib/auth/principal';
-import { startSession } from '@/lib/auth/session';
-import { changeOwnPassword } from '@/lib/commands/accounts';
+import { startSession } from '@/server/auth/session';
+import { changeOwnPassword } from '@/server/commands/accounts';
 import { forbidden } from '@/lib/errors';
-import { viewerRoute } from '@/lib/http/api-route';
-import { readJsonBody } from '@/lib/http/body';
-import { json } from '@/lib/http/responses';
+import { viewerRoute } from '@/server/http/api-route';
+import { readJsonBody } from '@/server/http/body';
+import { json } from '@/server/http/responses';
 
 export const dynamic = 'force-dynamic';
 

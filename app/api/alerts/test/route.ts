@@ -1,8 +1,8 @@
 import { getDb } from '@/db/client';
 import { auditActorOf } from '@/lib/auth/principal';
-import { sendTestAlert } from '@/lib/commands/alerts';
-import { adminRoute } from '@/lib/http/api-route';
-import { json } from '@/lib/http/responses';
+import { sendTestAlert } from '@/server/commands/alerts';
+import { adminRoute } from '@/server/http/api-route';
+import { json } from '@/server/http/responses';
 
 /**
  * 202 `{ deliveries }`: a test message queued for every webhook; 409 when none is configured.

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { getBulkOperation } from '@/db/bulk-operations';
 import { getDb } from '@/db/client';
 import { notFound } from '@/lib/errors';
-import { viewerRoute } from '@/lib/http/api-route';
-import { json } from '@/lib/http/responses';
+import { viewerRoute } from '@/server/http/api-route';
+import { json } from '@/server/http/responses';
 
 /** One operation with its progress: status, total, succeeded, skipped, failed. */
 export const GET = viewerRoute<{ operationId: string }>(async ({ params }) => {

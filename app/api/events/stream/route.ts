@@ -1,6 +1,6 @@
 import { subscribeToEvents } from '@/db/live';
-import { principalStillValid } from '@/lib/auth/guards';
-import { viewerRoute } from '@/lib/http/api-route';
+import { principalStillValid } from '@/server/auth/guards';
+import { viewerRoute } from '@/server/http/api-route';
 import { SSE_CHANGES, SSE_READY, type LiveNotification } from '@/lib/live/channel';
 
 export const dynamic = 'force-dynamic';

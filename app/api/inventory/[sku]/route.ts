@@ -1,9 +1,9 @@
 import { getDb } from '@/db/client';
 import { auditActorOf } from '@/lib/auth/principal';
-import { setOnHand } from '@/lib/commands/set-on-hand';
-import { operatorRoute } from '@/lib/http/api-route';
-import { readJsonBody } from '@/lib/http/body';
-import { json } from '@/lib/http/responses';
+import { setOnHand } from '@/server/commands/set-on-hand';
+import { operatorRoute } from '@/server/http/api-route';
+import { readJsonBody } from '@/server/http/body';
+import { json } from '@/server/http/responses';
 
 /** `{ onHand, reason? }`; 409 when onHand is below what is reserved. */
 export const PUT = operatorRoute<{ sku: string }>(

@@ -3,8 +3,8 @@ import { getDb } from '@/db/client';
 import { getSagaDetail } from '@/db/queries/sagas';
 import { forViewer } from '@/lib/auth/redact';
 import { notFound, SagaArchived } from '@/lib/errors';
-import { viewerRoute } from '@/lib/http/api-route';
-import { json } from '@/lib/http/responses';
+import { viewerRoute } from '@/server/http/api-route';
+import { json } from '@/server/http/responses';
 
 /**
  * The saga with its timeline (`events`, saga and order streams in order) and `durationSeconds`;

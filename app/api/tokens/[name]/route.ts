@@ -1,7 +1,7 @@
 import { getDb } from '@/db/client';
 import { auditActorOf } from '@/lib/auth/principal';
-import { revokeApiToken } from '@/lib/commands/api-tokens';
-import { adminRoute } from '@/lib/http/api-route';
+import { revokeApiToken } from '@/server/commands/api-tokens';
+import { adminRoute } from '@/server/http/api-route';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,9 +1,9 @@
 import { getDb } from '@/db/client';
 import { auditActorOf } from '@/lib/auth/principal';
-import { cancelBulkOperation } from '@/lib/commands/bulk-operation';
-import { operatorRoute } from '@/lib/http/api-route';
-import { readJsonBody } from '@/lib/http/body';
-import { json } from '@/lib/http/responses';
+import { cancelBulkOperation } from '@/server/commands/bulk-operation';
+import { operatorRoute } from '@/server/http/api-route';
+import { readJsonBody } from '@/server/http/body';
+import { json } from '@/server/http/responses';
 
 /** Stops a running operation (`{ reason? }`, or no body): 200 with it; 409 once it has ended. */
 export const POST = operatorRoute<{ operationId: string }>(

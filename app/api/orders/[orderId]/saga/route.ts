@@ -3,8 +3,8 @@ import { getDb } from '@/db/client';
 import { getSagaViewByOrderId } from '@/db/queries/sagas';
 import { forViewer } from '@/lib/auth/redact';
 import { notFound, SagaArchived } from '@/lib/errors';
-import { viewerRoute } from '@/lib/http/api-route';
-import { json } from '@/lib/http/responses';
+import { viewerRoute } from '@/server/http/api-route';
+import { json } from '@/server/http/responses';
 
 /** The saga of an order; 410 with `archived` (where it went) when it is archived. */
 export const GET = viewerRoute<{ orderId: string }>(async ({ params, principal }) => {

@@ -1,9 +1,9 @@
 import { getDb } from '@/db/client';
 import { auditActorOf } from '@/lib/auth/principal';
-import { cancelSaga } from '@/lib/commands/operator-action';
-import { operatorRoute } from '@/lib/http/api-route';
-import { readJsonBody } from '@/lib/http/body';
-import { json } from '@/lib/http/responses';
+import { cancelSaga } from '@/server/commands/operator-action';
+import { operatorRoute } from '@/server/http/api-route';
+import { readJsonBody } from '@/server/http/body';
+import { json } from '@/server/http/responses';
 
 /** 202: compensation of what was done is queued; 409 when the saga has finished or is already unwinding. */
 export const POST = operatorRoute<{ sagaId: string }>(

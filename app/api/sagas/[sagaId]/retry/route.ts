@@ -1,9 +1,9 @@
 import { getDb } from '@/db/client';
 import { auditActorOf } from '@/lib/auth/principal';
-import { retrySaga } from '@/lib/commands/operator-action';
-import { operatorRoute } from '@/lib/http/api-route';
-import { readJsonBody } from '@/lib/http/body';
-import { json } from '@/lib/http/responses';
+import { retrySaga } from '@/server/commands/operator-action';
+import { operatorRoute } from '@/server/http/api-route';
+import { readJsonBody } from '@/server/http/body';
+import { json } from '@/server/http/responses';
 
 /** 202: the step or compensation is queued again; 409 when the saga does not need it. */
 export const POST = operatorRoute<{ sagaId: string }>(

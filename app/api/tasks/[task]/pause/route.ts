@@ -1,9 +1,9 @@
 import { getDb } from '@/db/client';
 import { auditActorOf } from '@/lib/auth/principal';
-import { pauseTask } from '@/lib/commands/task-pause';
-import { operatorRoute } from '@/lib/http/api-route';
-import { readJsonBody } from '@/lib/http/body';
-import { json } from '@/lib/http/responses';
+import { pauseTask } from '@/server/commands/task-pause';
+import { operatorRoute } from '@/server/http/api-route';
+import { readJsonBody } from '@/server/http/body';
+import { json } from '@/server/http/responses';
 
 /** `{ reason }` → 200 `{ task, paused: true }`; 404 for a task that does not exist. */
 export const POST = operatorRoute<{ task: string }>(

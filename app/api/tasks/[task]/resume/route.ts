@@ -1,9 +1,9 @@
 import { getDb } from '@/db/client';
 import { auditActorOf } from '@/lib/auth/principal';
-import { resumeTask } from '@/lib/commands/task-pause';
-import { operatorRoute } from '@/lib/http/api-route';
-import { readJsonBody } from '@/lib/http/body';
-import { json } from '@/lib/http/responses';
+import { resumeTask } from '@/server/commands/task-pause';
+import { operatorRoute } from '@/server/http/api-route';
+import { readJsonBody } from '@/server/http/body';
+import { json } from '@/server/http/responses';
 
 /** `{ reason }` → 200 `{ task, paused: false }`; the waiting sagas are released gradually. */
 export const POST = operatorRoute<{ task: string }>(

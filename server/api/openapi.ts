@@ -59,7 +59,7 @@ const STANDARD_RESPONSES = {
   503: 'The database is out of resources (a full disk): retry after `Retry-After` seconds.',
 } as const;
 
-/** The wrapper's own answers (lib/http/api-route.ts), by access and by what the route reads. */
+/** The wrapper's own answers (server/http/api-route.ts), by access and by what the route reads. */
 export function standardStatuses(route: RouteSpec): (keyof typeof STANDARD_RESPONSES)[] {
   const statuses: (keyof typeof STANDARD_RESPONSES)[] = [];
   if (route.query || route.body || route.params) statuses.push(400);

@@ -3,7 +3,7 @@ import { recordAudit, type AuditActor } from '@/db/audit';
 import { addBackgroundJob } from '@/db/background-jobs';
 import { deleteTaskPause, insertTaskPause, releaseJobKey, RELEASE_PAUSED_TASK } from '@/db/pauses';
 import { invalidInput, notFound } from '@/lib/errors';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 import { isTask, type Task } from '@/lib/saga/model';
 import { operatorActionSchema } from './operator-action';
 

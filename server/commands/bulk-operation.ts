@@ -16,7 +16,7 @@ import {
   bulkOperationInputSchema,
   DRY_RUN_SAMPLE_SIZE,
 } from '@/lib/incidents/bulk-operation-input';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 
 export type BulkOperationAnswer =
   | { dryRun: true; matched: number; sample: string[] }

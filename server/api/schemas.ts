@@ -10,12 +10,12 @@ import type { PauseView, TaskControlView } from '@/db/queries/task-controls';
 import type { AccountView } from '@/db/accounts';
 import type { ApiTokenView } from '@/db/api-tokens';
 import { ROLES } from '@/lib/auth/roles';
-import type { OperatorActionResult } from '@/lib/commands/operator-action';
-import type { StockLevel } from '@/lib/commands/set-on-hand';
-import type { TaskPauseResult } from '@/lib/commands/task-pause';
+import type { OperatorActionResult } from '@/server/commands/operator-action';
+import type { StockLevel } from '@/server/commands/set-on-hand';
+import type { TaskPauseResult } from '@/server/commands/task-pause';
 import { BULK_STATUSES } from '@/db/schema';
 import { ALERT_RULES } from '@/lib/alerts/rules';
-import type { BulkOperationAnswer } from '@/lib/commands/bulk-operation';
+import type { BulkOperationAnswer } from '@/server/commands/bulk-operation';
 import { bulkFilterSchema } from '@/lib/incidents/bulk-operation-input';
 import type { FailureGroup } from '@/lib/incidents/failure-groups';
 import { faultSettingSchema } from '@/lib/domain/fault-injection';
@@ -23,7 +23,7 @@ import { FAILURE_KINDS } from '@/db/queries/signal-events';
 import { COMPENSATION_TASKS, SAGA_STATES, TASKS } from '@/lib/saga/model';
 
 /**
- * The API's response bodies as zod schemas: the OpenAPI document (lib/api/openapi.ts) is
+ * The API's response bodies as zod schemas: the OpenAPI document (server/api/openapi.ts) is
  * generated from them, and `app/api/openapi.int.test.ts` checks every route's real answers
  * against that document. Each schema is tied to the TypeScript type the handler returns by
  * `sameShape` below, so changing a row shape without changing its schema fails `tsc`.

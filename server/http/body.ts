@@ -1,5 +1,5 @@
 import { AppError } from '@/lib/errors';
-import { refuseNul } from './input';
+import { refuseNul } from '@/lib/input';
 
 /** Far above any real order (50 lines), far below what could exhaust memory. */
 export const MAX_BODY_BYTES = 256 * 1024;

@@ -4,7 +4,7 @@ import type { Database } from '@/db/client';
 import { applyDecision } from '@/db/saga-store';
 import { medications, orderFulfillmentSagas, orders } from '@/db/schema';
 import { AppError, conflict, invalidInput, ruleViolation } from '@/lib/errors';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 import { sagaStarted } from '@/lib/saga/decide';
 import type { SagaState } from '@/lib/saga/model';
 import { createOrderInputSchema, requestHash } from './order-input';

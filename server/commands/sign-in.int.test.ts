@@ -3,10 +3,10 @@ import { describe, test } from 'node:test';
 import { and, eq, sql } from 'drizzle-orm';
 import { findAccount, insertAccount } from '@/db/accounts';
 import { auditLog } from '@/db/schema';
-import { ensureBootstrapAccounts } from '@/lib/auth/bootstrap';
+import { ensureBootstrapAccounts } from '@/server/auth/bootstrap';
 import { hashPassword, verifyPassword } from '@/lib/auth/passwords';
 import type { SignInLimit } from '@/lib/auth/sign-in-limit';
-import { checkSignIn, WRONG_CREDENTIALS, type SignInContext } from '@/lib/commands/sign-in';
+import { checkSignIn, WRONG_CREDENTIALS, type SignInContext } from '@/server/commands/sign-in';
 import { AppError, TooManyAttempts } from '@/lib/errors';
 import { useSagaTestDatabase } from '@/test/saga-harness';
 

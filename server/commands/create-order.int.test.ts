@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { createOrder } from '@/lib/commands/create-order';
+import { createOrder } from '@/server/commands/create-order';
 import { AppError } from '@/lib/errors';
 import { getSagaRow, jobCount, orderInput, useSagaTestDatabase } from '@/test/saga-harness';
 

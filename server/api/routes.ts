@@ -2,12 +2,12 @@ import { z } from 'zod';
 import { auditQuerySchema } from '@/db/queries/audit';
 import { sagaListQuerySchema } from '@/db/queries/sagas';
 import { statsQuerySchema } from '@/db/queries/stats';
-import { operatorActionSchema } from '@/lib/commands/operator-action';
-import { cancelInputSchema } from '@/lib/commands/bulk-operation';
-import { createOrderInputSchema } from '@/lib/commands/order-input';
-import { setFaultSettingsInputSchema } from '@/lib/commands/set-fault-settings';
-import { setOnHandInputSchema } from '@/lib/commands/set-on-hand';
-import { signInInputSchema } from '@/lib/commands/sign-in';
+import { operatorActionSchema } from '@/server/commands/operator-action';
+import { cancelInputSchema } from '@/server/commands/bulk-operation';
+import { createOrderInputSchema } from '@/server/commands/order-input';
+import { setFaultSettingsInputSchema } from '@/server/commands/set-fault-settings';
+import { setOnHandInputSchema } from '@/server/commands/set-on-hand';
+import { signInInputSchema } from '@/server/commands/sign-in';
 import {
   changeOwnPasswordSchema,
   createAccountSchema,

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { anyAdmin, insertAccount } from '@/db/accounts';
 import { recordAudit } from '@/db/audit';
 import type { Database } from '@/db/client';
-import { hashPassword } from './passwords';
+import { hashPassword } from '@/lib/auth/passwords';
 
 /**
  * DESIGN's bootstrap: RXSAGA_ADMIN_PASSWORD is the password of the account `admin` (role admin),

@@ -3,9 +3,9 @@ import { headers } from 'next/headers';
 import { findTokenBySecret, tokenExists } from '@/db/api-tokens';
 import { getDb } from '@/db/client';
 import { forbidden, unauthorized } from '@/lib/errors';
-import { isApiToken } from './credentials';
-import { API_TOKEN_ACTOR, type Principal } from './principal';
-import { hasRole, type Role } from './roles';
+import { isApiToken } from '@/lib/auth/credentials';
+import { API_TOKEN_ACTOR, type Principal } from '@/lib/auth/principal';
+import { hasRole, type Role } from '@/lib/auth/roles';
 import { getSession, sessionStillValid } from './session';
 
 /**

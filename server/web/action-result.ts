@@ -1,7 +1,7 @@
 import 'server-only';
 import { ZodError } from 'zod';
 import { AppError, databaseRefusal } from '@/lib/errors';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 
 /**
  * What every server action returns: ok with data, or the refusal the form shows (a message and

@@ -7,7 +7,7 @@ import {
   TooManyAttempts,
   type AppErrorKind,
 } from '@/lib/errors';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 
 /** The one table from refusal kinds to HTTP statuses. */
 export const STATUS_OF: Record<AppErrorKind, number> = {

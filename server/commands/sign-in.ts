@@ -7,7 +7,7 @@ import { verifyPassword } from '@/lib/auth/passwords';
 import { describeWait, retryAfterSeconds, type SignInLimit } from '@/lib/auth/sign-in-limit';
 import { getEnv } from '@/lib/env';
 import { AppError, invalidInput, TooManyAttempts } from '@/lib/errors';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 
 export const signInInputSchema = z.object({
   // Not the account rules: a sign-in with any name gets the same 401 as a wrong password.
@@ -37,7 +37,7 @@ export interface SignInContext {
 export const WRONG_CREDENTIALS = 'wrong username or password';
 
 /**
- * The credential check behind POST /api/session and the sign-in page (lib/auth/session.ts then
+ * The credential check behind POST /api/session and the sign-in page (server/auth/session.ts then
  * starts the session): the brute-force limits first (while refused, a TooManyAttempts without
  * bcrypt running), then the password, against a dummy hash when the account does not exist.
  * Every attempt is audited (the name typed is the target, never the actor); so is the failure

@@ -3,7 +3,7 @@ import type { Database, Tx } from '@/db/client';
 import { recordAudit, type AuditActor } from '@/db/audit';
 import { applyDecision, lockSaga } from '@/db/saga-store';
 import { conflict, invalidInput, notFound } from '@/lib/errors';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 import {
   cancelRequested,
   isRefusal,

@@ -10,18 +10,18 @@ import {
   isSessionId,
   readSession,
 } from '@/db/sessions';
-import { checkSignIn } from '@/lib/commands/sign-in';
+import { checkSignIn } from '@/server/commands/sign-in';
 import { getEnv } from '@/lib/env';
-import { logger } from '@/lib/logger';
+import { logger } from '@/server/logger';
 import { ensureBootstrapAccounts } from './bootstrap';
 import {
   clientAddress,
   clientKey,
   parseTrustedProxies,
   PEER_ADDRESS_HEADER,
-} from './client-address';
-import type { Principal } from './principal';
-import { ABSOLUTE_SESSION_SECONDS, type SessionLimits } from './session-rules';
+} from '@/lib/auth/client-address';
+import type { Principal } from '@/lib/auth/principal';
+import { ABSOLUTE_SESSION_SECONDS, type SessionLimits } from '@/lib/auth/session-rules';
 
 /**
  * The dashboard's session: the cookie holds a random id and nothing else (httpOnly,
@@ -126,7 +126,7 @@ export async function startSession(account: {
 
 /**
  * Signs in by username and password and starts the session. Used by POST /api/session and by
- * the sign-in page's action, both through lib/commands/sign-in.ts (limits, check, audit).
+ * the sign-in page's action, both through server/commands/sign-in.ts (limits, check, audit).
  */
 export async function signIn(input: unknown, requestId: string | null = null): Promise<Principal> {
   await bootstrapOnce();

@@ -1,6 +1,6 @@
 import 'server-only';
 import { notFound, redirect } from 'next/navigation';
-import { getSession } from '@/lib/auth/session';
+import { getSession } from '@/server/auth/session';
 import { canAdminister, type Principal } from '@/lib/auth/principal';
 
 /**

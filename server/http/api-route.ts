@@ -6,10 +6,10 @@ import {
   requireAdmin,
   requireOperator,
   requireViewer,
-} from '@/lib/auth/guards';
+} from '@/server/auth/guards';
 import type { Principal } from '@/lib/auth/principal';
 import { invalidInput } from '@/lib/errors';
-import { refuseNul } from './input';
+import { refuseNul } from '@/lib/input';
 import { errorResponse } from './responses';
 
 /**
