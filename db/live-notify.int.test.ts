@@ -64,8 +64,7 @@ describe('live notifications', () => {
             {
               sagaId: '00000000-0000-4000-8000-000000000001',
               orderId: 'ORD-LIVE-RB',
-              sagaVersion: 0,
-              orderVersion: 0,
+              heads: { version: 0, orderVersion: 0 },
             },
             [
               {

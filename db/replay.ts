@@ -1,7 +1,13 @@
 import { sql } from 'drizzle-orm';
-import { evolve, type Saga } from '@/lib/saga/saga';
 import type { Database } from './client';
-import { getSagas, projectDomainEvent, readAllEvents, saveSaga } from './saga-store';
+import {
+  foldStored,
+  getSagas,
+  projectDomainEvent,
+  readAllEvents,
+  saveSaga,
+  type StoredSaga,
+} from './saga-store';
 
 export interface ReplayProgress {
   events: number;
@@ -41,14 +47,14 @@ export async function replayProjections(
 
     for await (const page of readAllEvents(tx)) {
       const ids = [...new Set(page.map((e) => e.metadata.correlationId))];
-      const sagas = new Map<string, Saga>();
+      const sagas = new Map<string, StoredSaga>();
       // Sagas begun on an earlier page continue from what that page saved.
-      for (const saga of await getSagas(tx, ids)) sagas.set(saga.sagaId, saga);
+      for (const stored of await getSagas(tx, ids)) sagas.set(stored.saga.sagaId, stored);
       for (const event of page) {
         const id = event.metadata.correlationId;
         const before = sagas.get(id) ?? null;
         if (!before) progress.sagas += 1;
-        sagas.set(id, evolve(before, event));
+        sagas.set(id, foldStored(before, event));
         await projectDomainEvent(tx, event, { adjustStock: false });
       }
       for (const saga of sagas.values()) await saveSaga(tx, saga);

@@ -58,9 +58,10 @@ async function flaggedAtShipment(
   );
   for (const sagaId of ids) {
     await ctx.db.transaction(async (tx) => {
-      const saga = await lockSaga(tx, sagaId);
-      assert.ok(saga);
-      await applyDecision(tx, saga, interventionRequired(saga, reason(saga.orderId), 2), {
+      const stored = await lockSaga(tx, sagaId);
+      assert.ok(stored);
+      const { saga } = stored;
+      await applyDecision(tx, stored, interventionRequired(saga, reason(saga.orderId), 2), {
         actor: 'system:test',
       });
     });

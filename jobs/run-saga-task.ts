@@ -10,6 +10,7 @@ import {
   pipeline,
   readTaskInput,
   type JobDelivery,
+  type StoredSaga,
 } from '@/db/saga-store';
 import { getEnv } from '@/lib/env';
 import { rollFault, type FaultSetting } from '@/lib/domain/fault-injection';
@@ -144,8 +145,9 @@ async function runTaskOnce(task: Task, sagaId: string, delivery: Delivery): Prom
       const input = readTaskInput(rows, task, delivery.job);
       if (!input.jobId) return null; // a worker holds it, or it was removed: not ours to run
       jobId = input.jobId;
-      const { saga, order } = input;
-      if (!isExpected(saga, task, jobId)) return null;
+      const { stored, order } = input;
+      if (!isExpected(stored, task, jobId)) return null;
+      const { saga } = stored;
       if (readTaskPause(task, pauseRows)) {
         // Paused: the saga waits here, its job off the queue (taken with the load), state and
         // attempts untouched, until the task is resumed (docs/incidents.md).
@@ -164,9 +166,9 @@ async function runTaskOnce(task: Task, sagaId: string, delivery: Delivery): Prom
       };
       const decision = await decideTask(task, ctx, input.fault);
       const next = takesNext(delivery, decision);
-      const after = await applyDecision(
+      const { saga: after } = await applyDecision(
         tx,
-        saga,
+        stored,
         decision,
         { causationId: `job:${jobId}` },
         { wake: next === null },
@@ -187,7 +189,8 @@ async function runTaskOnce(task: Task, sagaId: string, delivery: Delivery): Prom
   }
 }
 
-function isExpected(saga: Saga | null, task: Task, jobId: string): saga is Saga {
+function isExpected(stored: StoredSaga | null, task: Task, jobId: string): stored is StoredSaga {
+  const saga = stored?.saga;
   if (!saga) {
     logger.warn({ task, jobId }, 'job for an unknown saga: no-op');
     return false;
@@ -233,8 +236,9 @@ async function recordFailedAttempt(
   await getDb().transaction(async (tx) => {
     // The failed transaction put the job back in the queue; it is taken again to count the
     // attempt. If a worker was quicker with an inline one, that worker's run counts instead.
-    const { saga, jobId } = await loadTask(tx, sagaId, task, delivery.job);
-    if (!jobId || !isExpected(saga, task, jobId)) return;
+    const { stored, jobId } = await loadTask(tx, sagaId, task, delivery.job);
+    if (!jobId || !isExpected(stored, task, jobId)) return;
+    const { saga } = stored;
     // The retry's run-at by the database's clock (db/clock.ts), which also runs the job queue.
     const decision = attemptFailed(
       saga,
@@ -243,7 +247,9 @@ async function recordFailedAttempt(
       { maxAttempts: env.RXSAGA_MAX_ATTEMPTS, baseDelayMs: env.RXSAGA_RETRY_BASE_MS },
       await databaseNow(tx),
     );
-    const next = await applyDecision(tx, saga, decision, { causationId: `job:${jobId}` });
+    const { saga: next } = await applyDecision(tx, stored, decision, {
+      causationId: `job:${jobId}`,
+    });
     const level = next.needsIntervention ? 'warn' : 'info';
     logger[level](
       {

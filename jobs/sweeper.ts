@@ -79,14 +79,15 @@ export async function flagStalledSagas(o: SweeperOptions): Promise<number> {
   let flagged = 0;
   for (const { saga_id } of stalled) {
     flagged += await o.db.transaction(async (tx) => {
-      const saga = await lockSaga(tx, saga_id);
+      const stored = await lockSaga(tx, saga_id);
+      const saga = stored?.saga;
       // Re-checked under the lock: the saga may have moved since the scan. By the database's
       // clock, like the scan: this process's own may be wrong.
-      if (!saga || saga.needsIntervention || !expectedTask(saga)) return 0;
+      if (!stored || !saga || saga.needsIntervention || !expectedTask(saga)) return 0;
       const now = await databaseNow(tx);
       if (now.getTime() - saga.updatedAt.getTime() < o.stallSeconds * 1000) return 0;
       const reason = `stalled: no progress for over ${o.stallSeconds} s and no job queued for ${expectedTask(saga)}`;
-      await applyDecision(tx, saga, interventionRequired(saga, reason), {
+      await applyDecision(tx, stored, interventionRequired(saga, reason), {
         actor: 'system:stall-detector',
       });
       logger.warn({ sagaId: saga.sagaId, task: expectedTask(saga), event: 'saga.stalled' }, reason);

@@ -1,6 +1,5 @@
 import type { Decision } from '@/lib/saga/decide';
 import type { EventMetadata } from '@/lib/saga/events';
-import { evolve, type Saga } from '@/lib/saga/saga';
 import type { Tx } from '../client';
 import { appendEvents } from './events';
 import {
@@ -11,7 +10,7 @@ import {
   type NextJob,
 } from './graphile-jobs';
 import { projectDomainEvent } from './projections';
-import { sagaWrite, sagaRows } from './sagas';
+import { foldStored, NO_EVENTS_YET, sagaRows, sagaWrite, type StoredSaga } from './sagas';
 import { pipeline, runPrepared } from './sql';
 
 export interface ApplyOptions {
@@ -43,40 +42,36 @@ const statementFor = (sagaText: string) => {
  */
 export async function applyDecision(
   tx: Tx,
-  target: Saga | { sagaId: string; orderId: string },
+  target: StoredSaga | { sagaId: string; orderId: string },
   decision: Decision,
   metadata: Omit<EventMetadata, 'correlationId'>,
   options: ApplyOptions = {},
-): Promise<Saga> {
-  const current = 'state' in target ? target : null;
+): Promise<StoredSaga> {
+  const current = 'saga' in target ? target : null;
+  const { sagaId, orderId } = current?.saga ?? (target as { sagaId: string; orderId: string });
   const stored = await appendEvents(
     tx,
-    {
-      sagaId: target.sagaId,
-      orderId: target.orderId,
-      sagaVersion: current?.version ?? 0,
-      orderVersion: current?.orderVersion ?? 0,
-    },
+    { sagaId, orderId, heads: current?.heads ?? NO_EVENTS_YET },
     decision.events,
     metadata,
   );
   let next = current;
-  for (const event of stored) next = evolve(next, event);
-  if (!next) throw new Error(`decision for saga ${target.sagaId} appended no events`);
+  for (const event of stored) next = foldStored(next, event);
+  if (!next) throw new Error(`decision for saga ${sagaId} appended no events`);
   const job: NextJob | null = decision.enqueue
-    ? { sagaId: target.sagaId, ...decision.enqueue, wake: options.wake ?? true }
+    ? { sagaId, ...decision.enqueue, wake: options.wake ?? true }
     : null;
   const saga = sagaWrite(next, current ? 'stored' : 'new');
   const results = await pipeline(
     ...stored.flatMap((event) => projectDomainEvent(tx, event) ?? []),
-    ...decision.dequeue.map((task) => dequeueTask(tx, target.sagaId, task)),
+    ...decision.dequeue.map((task) => dequeueTask(tx, sagaId, task)),
     runPrepared<{ saved: number; job_id: string | null }>(tx, statementFor(saga.text), [
       ...saga.params,
       ...jobParams(job),
     ]),
   );
   const [written] = results[results.length - 1] as { saved: number; job_id: string | null }[];
-  if (written?.saved !== 1) throw new Error(`saga ${target.sagaId} row was not written`);
+  if (written?.saved !== 1) throw new Error(`saga ${sagaId} row was not written`);
   // Rare: a worker holds a job with this key (an operator retried while it ran).
   if (job && !written.job_id) await enqueueAfterHeld(tx, job);
   return next;

@@ -12,16 +12,16 @@ import { LIVE_CHANNEL } from '@/lib/live/channel';
 import type { Tx, DbOrTx } from '../client';
 import { events } from '../schema';
 import { tableCodec, type Row } from './codec';
+import type { StreamHeads } from './sagas';
 import { runPrepared } from './sql';
 
 export const eventRows = tableCodec(events);
 
-export interface StreamHeads {
+/** The saga's two streams, and where they stand (the next event of each gets version + 1). */
+export interface AppendTarget {
   sagaId: string;
   orderId: string;
-  /** Current versions; the next event of a stream gets version + 1. */
-  sagaVersion: number;
-  orderVersion: number;
+  heads: Pick<StreamHeads, 'version' | 'orderVersion'>;
 }
 
 /** A repeated append (same idempotency key): the whole decision was applied before. */
@@ -64,14 +64,14 @@ const APPEND_EVENTS = `
  */
 export async function appendEvents(
   tx: Tx,
-  heads: StreamHeads,
+  target: AppendTarget,
   newEvents: readonly NewEvent[],
   metadata: Omit<EventMetadata, 'correlationId'>,
 ): Promise<StoredEvent[]> {
   if (newEvents.length === 0) return [];
-  let sagaVersion = heads.sagaVersion;
-  let orderVersion = heads.orderVersion;
-  const eventMetadata = JSON.stringify({ correlationId: heads.sagaId, ...metadata });
+  let sagaVersion = target.heads.version;
+  let orderVersion = target.heads.orderVersion;
+  const eventMetadata = JSON.stringify({ correlationId: target.sagaId, ...metadata });
   const streamIds: string[] = [];
   const versions: number[] = [];
   const types: string[] = [];
@@ -79,7 +79,7 @@ export async function appendEvents(
   const keys: (string | null)[] = [];
   for (const e of newEvents) {
     const onSaga = streamKindOf(e.type) === 'saga';
-    streamIds.push(onSaga ? sagaStreamId(heads.sagaId) : orderStreamId(heads.orderId));
+    streamIds.push(onSaga ? sagaStreamId(target.sagaId) : orderStreamId(target.orderId));
     versions.push(onSaga ? ++sagaVersion : ++orderVersion);
     types.push(e.type);
     payloads.push(JSON.stringify(parseEventPayload(e.type, e.payload)));
@@ -87,7 +87,7 @@ export async function appendEvents(
   }
   const inserted = await runPrepared<Record<string, unknown>>(tx, APPEND_EVENTS, [
     LIVE_CHANNEL,
-    heads.sagaId,
+    target.sagaId,
     eventMetadata,
     streamIds,
     versions,

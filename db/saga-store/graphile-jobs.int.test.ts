@@ -145,7 +145,7 @@ describe('graphile-jobs.ts against graphile_worker.add_job', () => {
       set locked_at = null, locked_by = null where key = ${jobKey(sagaId, task)}`);
     const taken = await take();
     assert.ok(taken.jobId, 'due and free: taken');
-    assert.equal(taken.saga?.sagaId, sagaId);
+    assert.equal(taken.stored?.saga.sagaId, sagaId);
     assert.equal(taken.order?.sagaId, sagaId);
     assert.equal((await rowsOf(jobKey(sagaId, task))).length, 0, 'and deleted with the commit');
   });

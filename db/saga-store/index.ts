@@ -10,7 +10,7 @@ export {
   readAllEvents,
   readSagaEvents,
   toStoredEvent,
-  type StreamHeads,
+  type AppendTarget,
 } from './events';
 export { dequeueTask, enqueueTask, JOB_MAX_ATTEMPTS, type NextJob } from './graphile-jobs';
 export {
@@ -21,5 +21,14 @@ export {
   type TaskInput,
 } from './load-task';
 export { projectDomainEvent, type ProjectionOptions } from './projections';
-export { getSagas, lockSaga, saveSaga, type OrderRow } from './sagas';
+export {
+  foldStored,
+  getSagas,
+  lockSaga,
+  NO_EVENTS_YET,
+  saveSaga,
+  type OrderRow,
+  type StoredSaga,
+  type StreamHeads,
+} from './sagas';
 export { pipeline, rawSql, readTimestamp, runPrepared, type RawTimestamp } from './sql';

@@ -1,11 +1,10 @@
 import { noFaults, type FaultSetting } from '@/lib/domain/fault-injection';
 import type { Task } from '@/lib/saga/model';
-import type { Saga } from '@/lib/saga/saga';
 import type { Tx } from '../client';
 import { faultInjections } from '../schema';
 import { tableCodec } from './codec';
 import { takeJobCte, takeJobParams } from './graphile-jobs';
-import { orderRows, rowToSaga, sagaRows, type OrderRow } from './sagas';
+import { orderRows, rowToStored, sagaRows, type OrderRow, type StoredSaga } from './sagas';
 import { runPrepared } from './sql';
 
 /** How the task's job reached this worker: delivered (locked) by graphile-worker, or taken inline. */
@@ -14,7 +13,7 @@ export type JobDelivery = { kind: 'graphile'; id: string } | { kind: 'inline' };
 /** What a task reads before it decides, all in one statement. */
 export interface TaskInput {
   /** Null: no such saga. */
-  saga: Saga | null;
+  stored: StoredSaga | null;
   /** The saga's order (null only when the projection is out of step with the events). */
   order: OrderRow | null;
   fault: FaultSetting;
@@ -71,11 +70,11 @@ export function readTaskInput(
   const taken = (row?.taken_job_id as string | null | undefined) ?? null;
   // A graphile job is ours whether or not its row was still there to delete.
   const jobId = delivery.kind === 'graphile' ? delivery.id : taken;
-  if (!row) return { saga: null, order: null, fault: noFaults(task), jobId };
+  if (!row) return { stored: null, order: null, fault: noFaults(task), jobId };
   const fault = faultRows.decode(row, 'f.');
   const order = orderRows.decode(row, 'o.');
   return {
-    saga: rowToSaga(sagaRows.decode(row, 's.')),
+    stored: rowToStored(sagaRows.decode(row, 's.')),
     order: order.orderId === null ? null : order,
     // No row: no faults for this task (the left join gave nulls).
     fault:

@@ -1,4 +1,5 @@
-import { expectedTask, type Saga } from '@/lib/saga/saga';
+import { streamKindOf, type StoredEvent } from '@/lib/saga/events';
+import { evolve, expectedTask, type Saga } from '@/lib/saga/saga';
 import type { DbOrTx, Tx } from '../client';
 import { orderFulfillmentSagas, orders } from '../schema';
 import { tableCodec, type Row } from './codec';
@@ -14,14 +15,43 @@ export const orderRows = tableCodec(orders);
 type SagaRow = Row<typeof orderFulfillmentSagas>;
 export type OrderRow = Row<typeof orders>;
 
-/** The row is the saga plus what the queries look it up by: the task it waits for. */
-export function sagaToRow(saga: Saga): SagaRow {
-  return { ...saga, currentTask: expectedTask(saga) };
+/**
+ * Where a saga's two streams stand, as its row records them: the version of the saga stream and
+ * of the order stream (the next event of each gets version + 1; the unique (stream, version)
+ * index turns a lost race into an error) and the position of the last event folded in. Storage
+ * bookkeeping: the pure saga (lib/saga) knows nothing of it.
+ */
+export type StreamHeads = Pick<SagaRow, 'version' | 'orderVersion' | 'lastPosition'>;
+
+/** A saga as the store read it: the saga, and where its streams stand. */
+export interface StoredSaga {
+  saga: Saga;
+  heads: StreamHeads;
 }
 
-export function rowToSaga(row: SagaRow): Saga {
-  const { currentTask: _derived, ...saga } = row;
-  return saga as Saga;
+/** A saga with no events yet: the next event of each stream is its first. */
+export const NO_EVENTS_YET: StreamHeads = { version: 0, orderVersion: 0, lastPosition: 0 };
+
+/** Folds one stored event: the saga by the pure `evolve`, the heads by the event's stream. */
+export function foldStored(stored: StoredSaga | null, event: StoredEvent): StoredSaga {
+  const heads = stored?.heads ?? NO_EVENTS_YET;
+  return {
+    saga: evolve(stored?.saga ?? null, event),
+    heads:
+      streamKindOf(event.type) === 'saga'
+        ? { ...heads, version: event.version, lastPosition: event.position }
+        : { ...heads, orderVersion: event.version, lastPosition: event.position },
+  };
+}
+
+/** The row is the saga, its heads, and what the queries look it up by: the task it waits for. */
+export function sagaToRow({ saga, heads }: StoredSaga): SagaRow {
+  return { ...saga, ...heads, currentTask: expectedTask(saga) };
+}
+
+export function rowToStored(row: SagaRow): StoredSaga {
+  const { currentTask: _derived, version, orderVersion, lastPosition, ...saga } = row;
+  return { saga: saga as Saga, heads: { version, orderVersion, lastPosition } };
 }
 
 const KEY = sagaRows.field('sagaId');
@@ -41,7 +71,7 @@ const UPSERT_SAGA = `insert into ${sagaRows.table} (${sagaRows.fields.map((f) =>
 
 /** The statement that writes a saga, and its parameters (apply-decision.ts adds its jobs to it). */
 export function sagaWrite(
-  saga: Saga,
+  saga: StoredSaga,
   stored: 'stored' | 'new',
 ): { text: string; params: unknown[] } {
   return {
@@ -53,7 +83,7 @@ export function sagaWrite(
 /** Writes the saga row: updated when it was read from its row, upserted when new or replayed. */
 export async function saveSaga(
   tx: Tx,
-  saga: Saga,
+  saga: StoredSaga,
   stored: 'stored' | 'new' = 'new',
 ): Promise<void> {
   const { text, params } = sagaWrite(saga, stored);
@@ -64,16 +94,16 @@ const LOCK_SAGA = `select ${sagaRows.selectList('s')} from ${sagaRows.table} s
   where s.${KEY.name} = $1::uuid for update`;
 
 /** Locks the saga row for the rest of the transaction: one task or command at a time per saga. */
-export async function lockSaga(tx: Tx, sagaId: string): Promise<Saga | null> {
+export async function lockSaga(tx: Tx, sagaId: string): Promise<StoredSaga | null> {
   const [row] = await runPrepared(tx, LOCK_SAGA, [sagaId]);
-  return row ? rowToSaga(sagaRows.decode(row)) : null;
+  return row ? rowToStored(sagaRows.decode(row)) : null;
 }
 
 const GET_SAGAS = `select ${sagaRows.selectList('s')} from ${sagaRows.table} s
   where s.${KEY.name} = any($1::uuid[])`;
 
 /** The saga rows of these ids, as they are (replay continues from them page by page). */
-export async function getSagas(db: DbOrTx, sagaIds: readonly string[]): Promise<Saga[]> {
+export async function getSagas(db: DbOrTx, sagaIds: readonly string[]): Promise<StoredSaga[]> {
   const rows = await runPrepared(db, GET_SAGAS, [sagaIds]);
-  return rows.map((r) => rowToSaga(sagaRows.decode(r)));
+  return rows.map((r) => rowToStored(sagaRows.decode(r)));
 }

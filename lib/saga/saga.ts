@@ -10,7 +10,11 @@ import {
   type Task,
 } from './model';
 
-/** The saga as folded from its events: the `order_fulfillment_sagas` row is exactly this. */
+/**
+ * The saga as folded from its events. Pure: nothing here says how it is stored. The
+ * `order_fulfillment_sagas` row is this plus the store's bookkeeping (where the saga's two streams
+ * stand: db/saga-store/sagas.ts, StreamHeads) and the task it waits for (expectedTask).
+ */
 export interface Saga {
   sagaId: string;
   orderId: string;
@@ -29,10 +33,6 @@ export interface Saga {
   startedAt: Date;
   updatedAt: Date;
   completedAt: Date | null;
-  /** Version of the saga stream, and of the order stream, after the last event folded in. */
-  version: number;
-  orderVersion: number;
-  lastPosition: number;
 }
 
 /** The task the saga waits for, or null when it is finished. */
@@ -67,21 +67,11 @@ export function evolve(saga: Saga | null, event: StoredEvent): Saga {
       startedAt: event.recordedAt,
       updatedAt: event.recordedAt,
       completedAt: null,
-      version: 0,
-      orderVersion: event.version,
-      lastPosition: event.position,
     };
   }
   if (!saga) throw new Error(`${event.type} before order.created in ${event.streamId}`);
 
-  const next: Saga = {
-    ...saga,
-    updatedAt: event.recordedAt,
-    lastPosition: event.position,
-    ...(event.streamId.startsWith('order_fulfillment_saga-')
-      ? { version: event.version }
-      : { orderVersion: event.version }),
-  };
+  const next: Saga = { ...saga, updatedAt: event.recordedAt };
   const progressed = (s: Saga): Saga => ({ ...s, attempts: 0, lastError: null });
 
   switch (event.type) {

@@ -87,7 +87,7 @@ export async function createOrder(
 
       const orderId = input.orderId ?? `ORD-${randomUUID()}`;
       const sagaId = randomUUID();
-      const saga = await applyDecision(
+      const { saga } = await applyDecision(
         tx,
         { sagaId, orderId },
         sagaStarted({

@@ -58,8 +58,9 @@ export async function applyOperatorAction(
   { actor, role, requestId = null }: AuditActor,
   operationId?: string,
 ): Promise<OperatorActionResult> {
-  const saga = await lockSaga(tx, sagaId);
-  if (!saga) throw notFound(`saga ${sagaId} not found`);
+  const stored = await lockSaga(tx, sagaId);
+  if (!stored) throw notFound(`saga ${sagaId} not found`);
+  const { saga } = stored;
   const decided = DECIDE[name](saga, actor, reason);
   if (isRefusal(decided)) throw conflict(decided.message);
   const decision = operationId
@@ -70,7 +71,7 @@ export async function applyOperatorAction(
         ),
       }
     : decided;
-  const next = await applyDecision(tx, saga, decision, {
+  const { saga: next } = await applyDecision(tx, stored, decision, {
     actor,
     causationId: requestId,
     ...(operationId ? { operationId } : {}),
