@@ -6,7 +6,7 @@ import {
   type SagaRowTable,
 } from '@/lib/archive/archive-file';
 import type { ArchivedLocation } from '@/lib/errors';
-import { orderStreamId, sagaStreamId } from '@/lib/saga/events';
+import { orderStreamId, sagaMonthOf, sagaStreamId } from '@/lib/saga/events';
 import type { DbOrTx, Tx } from './client';
 import { archivedSagas } from './schema';
 
@@ -90,7 +90,8 @@ export async function readArchiveLines(
         'sagaId', s.saga_id,
         'rows', jsonb_build_object(${tables}),
         'events', coalesce((select jsonb_agg(to_jsonb(e) order by e.position) from events e
-          where e.stream_id in (${SAGA_PREFIX} || s.saga_id::text, ${ORDER_PREFIX} || s.order_id)),
+          where e.saga_month = saga_month(s.started_at)
+            and e.stream_id in (${SAGA_PREFIX} || s.saga_id::text, ${ORDER_PREFIX} || s.order_id)),
           '[]'::jsonb)
       ) as rec
       from order_fulfillment_sagas s
@@ -163,6 +164,7 @@ export async function removeArchivedSagas(
     with gone as (
       delete from events e using order_fulfillment_sagas s
       where s.saga_id = any(${sql.param(ids)}::uuid[])
+        and e.saga_month = saga_month(s.started_at)
         and e.stream_id in (${SAGA_PREFIX} || s.saga_id::text, ${ORDER_PREFIX} || s.order_id)
       returning 1)
     select count(*)::int as n from gone`);
@@ -206,9 +208,16 @@ export async function restoreSagaRecords(
       table,
       todo.flatMap((r) => r.rows[table]),
     );
+  // Files written before the store was partitioned (0011) lack the events' saga_month: it is
+  // the month the saga started, which its row holds.
   await insert(
     'events',
-    todo.flatMap((r) => r.events),
+    todo.flatMap((r) => {
+      const sagaMonth = sagaMonthOf(
+        new Date(String(r.rows.order_fulfillment_sagas[0]?.started_at)),
+      );
+      return r.events.map((e) => ({ saga_month: sagaMonth, ...e }));
+    }),
   );
   const ids = todo.map((r) => r.sagaId);
   await moveHeldStock(tx, ids, 1);

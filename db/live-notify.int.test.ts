@@ -65,6 +65,7 @@ describe('live notifications', () => {
               sagaId: '00000000-0000-4000-8000-000000000001',
               orderId: 'ORD-LIVE-RB',
               heads: { version: 0, orderVersion: 0 },
+              startedAt: null,
             },
             [
               {

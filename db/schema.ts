@@ -4,6 +4,7 @@ import {
   boolean,
   smallint,
   check,
+  date,
   index,
   integer,
   jsonb,
@@ -41,22 +42,31 @@ export const SIGNAL_EVENT_TYPES = [
   'order_fulfillment_saga.intervention_required',
 ] as const satisfies readonly EventType[];
 
-/** The event store: append-only. Every other table below `orders` is a projection of it. */
+/**
+ * The event store: append-only. Every other table below `orders` is a projection of it.
+ * Partitioned by month of the saga's start (`saga_month`, migration 0011_events_partitioned and
+ * docs/history.md): every event of a saga, on either of its streams, lands in one partition, so
+ * the unique keys below hold per stream although PostgreSQL makes them include the partition key.
+ * Drizzle does not model partitioning: this is the parent table's shape.
+ */
 export const events = pgTable(
   'events',
   {
-    position: bigint('position', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    streamId: text('stream_id').notNull(),
+    position: bigint('position', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    /** First day (UTC) of the month the saga started: `saga_month(started_at)` in SQL. */
+    sagaMonth: date('saga_month', { mode: 'string' }).notNull(),
     version: integer('version').notNull(),
+    recordedAt: ts('recorded_at').notNull().defaultNow(),
+    streamId: text('stream_id').notNull(),
     type: text('type').notNull(),
     payload: jsonb('payload').notNull(),
     metadata: jsonb('metadata').$type<EventMetadata>().notNull(),
     idempotencyKey: text('idempotency_key'),
-    recordedAt: ts('recorded_at').notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('events_stream_version_key').on(t.streamId, t.version),
-    uniqueIndex('events_idempotency_key').on(t.idempotencyKey),
+    primaryKey({ name: 'events_pkey', columns: [t.position, t.sagaMonth] }),
+    uniqueIndex('events_stream_version_key').on(t.streamId, t.version, t.sagaMonth),
+    uniqueIndex('events_idempotency_key').on(t.idempotencyKey, t.sagaMonth),
     // Stats and /api/metrics count failures and compensations by type and time; a partial index
     // over just those (rare) types keeps that cheap without indexing every event.
     index('events_signal_type_recorded_at_idx')

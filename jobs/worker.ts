@@ -16,6 +16,7 @@ import { TASKS } from '@/lib/saga/model';
 import { incidentTaskList } from './incident-tasks';
 import { alertSettingsOf, startAlertLoop } from './alerts';
 import { archiveHistory, ARCHIVE_TASK } from './archive-history';
+import { keepEventPartitions, PARTITION_TASK } from './event-partitions';
 import { runSagaTask } from './run-saga-task';
 import { removeHeartbeat, sweep, type SweeperOptions } from './sweeper';
 
@@ -128,9 +129,14 @@ export async function startWorker(
       [ARCHIVE_TASK]: async () => {
         await archiveHistory(getConnection());
       },
+      [PARTITION_TASK]: async () => {
+        await keepEventPartitions(getDb());
+      },
     },
+    // The coming months' event partitions, daily (and at start, below).
     parsedCronItems: parseCronItems([
       { task: ARCHIVE_TASK, match: '17 3 * * *', identifier: ARCHIVE_TASK },
+      { task: PARTITION_TASK, match: '7 0 * * *', identifier: PARTITION_TASK },
     ]),
     noHandleSignals: true,
     pollInterval: 1000,
@@ -164,6 +170,9 @@ export async function startWorker(
   const beat = () =>
     sweep(sweeper).catch((err: unknown) => logger.warn({ err }, 'sweep failed; will try again'));
   await beat();
+  await keepEventPartitions(getDb()).catch((err: unknown) =>
+    logger.warn({ err }, 'event partitions not created; the daily run tries again'),
+  );
   const timer = setInterval(beat, env.RXSAGA_HEARTBEAT_SECONDS * 1000);
   const alertLoop = startAlertLoop(getDb(), `worker:${poolId}`, alertSettingsOf(env));
   logger.info(

@@ -35,4 +35,10 @@ export async function ageSagas(db: Database, days: number, where = 'true'): Prom
       sql`update ${sql.identifier(table)} set ${sql.raw(sets.join(', '))} where ${filter}`,
     );
   }
+  // The events follow their saga's start into its month's partition (the default one when that
+  // month has none).
+  await db.execute(sql`
+    update events e set saga_month = saga_month(s.started_at) from order_fulfillment_sagas s
+    where s.saga_id = (e.metadata->>'correlationId')::uuid and s.saga_id in ${ids}
+      and e.saga_month <> saga_month(s.started_at)`);
 }

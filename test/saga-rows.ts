@@ -61,6 +61,7 @@ export async function insertCompensationEvent(
 ) {
   const id = randomUUID();
   await db.insert(events).values({
+    sagaMonth: sql`saga_month(now() - make_interval(secs => ${ago}))` as unknown as string,
     streamId: `order-test-${id}`,
     version: 1,
     type,

@@ -247,7 +247,7 @@ export async function getSagaViewByOrderId(db: DbOrTx, orderId: string): Promise
 export async function getSagaDetail(db: DbOrTx, sagaId: string): Promise<SagaDetail | null> {
   const saga = await getSagaView(db, sagaId);
   if (!saga) return null;
-  const events = await readSagaEvents(db, saga.sagaId, saga.orderId);
+  const events = await readSagaEvents(db, { ...saga, startedAt: new Date(saga.startedAt) });
   return {
     ...saga,
     events: events.map((e) => ({ ...e, recordedAt: e.recordedAt.toISOString() })),

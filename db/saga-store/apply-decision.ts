@@ -51,7 +51,12 @@ export async function applyDecision(
   const { sagaId, orderId } = current?.saga ?? (target as { sagaId: string; orderId: string });
   const stored = await appendEvents(
     tx,
-    { sagaId, orderId, heads: current?.heads ?? NO_EVENTS_YET },
+    {
+      sagaId,
+      orderId,
+      heads: current?.heads ?? NO_EVENTS_YET,
+      startedAt: current?.saga.startedAt ?? null,
+    },
     decision.events,
     metadata,
   );

@@ -1,4 +1,4 @@
-import { asc, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import {
   orderStreamId,
   parseEventPayload,
@@ -22,6 +22,8 @@ export interface AppendTarget {
   sagaId: string;
   orderId: string;
   heads: Pick<StreamHeads, 'version' | 'orderVersion'>;
+  /** The saga's start (its events' partition, see schema.ts); null for a new saga: now. */
+  startedAt: Date | null;
 }
 
 /** A repeated append (same idempotency key): the whole decision was applied before. */
@@ -41,12 +43,12 @@ const col = (key: keyof Row<typeof events>) => eventRows.field(key).name;
  */
 const APPEND_EVENTS = `
   with appended as (
-    insert into ${eventRows.table} (${col('streamId')}, ${col('version')}, ${col('type')},
-      ${col('payload')}, ${col('metadata')}, ${col('idempotencyKey')})
-    select stream_id, version, type, payload, $3::jsonb, idempotency_key
+    insert into ${eventRows.table} (${col('sagaMonth')}, ${col('streamId')}, ${col('version')},
+      ${col('type')}, ${col('payload')}, ${col('metadata')}, ${col('idempotencyKey')})
+    select saga_month(coalesce($9::timestamptz, now())), stream_id, version, type, payload, $3::jsonb, idempotency_key
     from unnest($4::text[], $5::int[], $6::text[], $7::jsonb[], $8::text[])
       as e(stream_id, version, type, payload, idempotency_key)
-    on conflict (${col('idempotencyKey')}) do nothing
+    on conflict (${col('idempotencyKey')}, ${col('sagaMonth')}) do nothing
     returning ${eventRows.fields.map((f) => f.name).join(', ')}
   ), notified as (
     select pg_notify($1::text, json_build_object('sagaId', $2::text,
@@ -94,6 +96,7 @@ export async function appendEvents(
     types,
     payloads,
     keys,
+    target.startedAt?.toISOString() ?? null,
   ]);
   if (inserted.length !== newEvents.length) {
     const done = new Set(inserted.map((r) => r[KEY_COLUMN]));
@@ -116,16 +119,23 @@ export function toStoredEvent(row: Row<typeof events>): StoredEvent {
   } as StoredEvent;
 }
 
-/** A saga's timeline: its saga and order streams together, in the order things happened. */
+/**
+ * A saga's timeline: its saga and order streams together, in the order things happened. The
+ * saga's start names the one partition that holds them (the planner reads no other).
+ */
 export async function readSagaEvents(
   db: DbOrTx,
-  sagaId: string,
-  orderId: string,
+  saga: { sagaId: string; orderId: string; startedAt: Date },
 ): Promise<StoredEvent[]> {
   const rows = await db
     .select()
     .from(events)
-    .where(inArray(events.streamId, [sagaStreamId(sagaId), orderStreamId(orderId)]))
+    .where(
+      and(
+        eq(events.sagaMonth, sql`saga_month(${saga.startedAt.toISOString()}::timestamptz)`),
+        inArray(events.streamId, [sagaStreamId(saga.sagaId), orderStreamId(saga.orderId)]),
+      ),
+    )
     .orderBy(asc(events.position));
   return rows.map(toStoredEvent);
 }

@@ -129,6 +129,12 @@ export type StreamKind = 'order' | 'saga';
 export const orderStreamId = (orderId: string) => `order-${orderId}`;
 export const sagaStreamId = (sagaId: string) => `order_fulfillment_saga-${sagaId}`;
 
+/**
+ * The partition key of a saga's events: the first day (UTC) of the month it started, as
+ * `YYYY-MM-01` (SQL's `saga_month(started_at)`, migration 0011_events_partitioned).
+ */
+export const sagaMonthOf = (startedAt: Date): string => `${startedAt.toISOString().slice(0, 7)}-01`;
+
 export function streamKindOf(type: EventType): StreamKind {
   return type.startsWith('order_fulfillment_saga.') ? 'saga' : 'order';
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
+import { sagaMonthOf } from '@/lib/saga/events';
 import type { BenchOrder } from './orders';
 
 /**
@@ -58,8 +59,11 @@ async function appendRows(
   sagaId: string,
   rows: { stream: string; version: number; type: string; payload: unknown; key: string }[],
 ) {
+  // Its partition: a floor saga lasts milliseconds, so it started in this month (bar a run at midnight on the 1st).
+  const sagaMonth = sagaMonthOf(new Date());
   await tx`insert into events ${tx(
     rows.map((r) => ({
+      saga_month: sagaMonth,
       stream_id: r.stream,
       version: r.version,
       type: r.type,

@@ -25,7 +25,7 @@ const USAGE = `npm run bench -- [options]
     --floor-concurrency N  sagas in flight in the floor (default 8)
 
   Dashboard bench:
-    --dashboard          load a 30-day history (default 1,000,000 sagas, ~9 M events), then time the
+    --dashboard          load a 90-day history (default 1,000,000 sagas, ~9 M events), then time the
                          dashboard's read paths
     --sagas N            sagas to load
     --reload             load again even when a history of that size is already there
