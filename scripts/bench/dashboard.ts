@@ -293,7 +293,9 @@ export async function loadHistory(
   for (const [k, ix] of indexes.entries()) {
     log(`building index ${k + 1}/${indexes.length}: ${ix.name}`);
     await sql.unsafe(`set maintenance_work_mem = '512MB'`);
-    await sql.unsafe(ix.def);
+    // pg_indexes names a partitioned table's index `ON ONLY` (the parent alone, left invalid):
+    // built on the parent without ONLY, it is built on every partition.
+    await sql.unsafe(ix.def.replace(' ON ONLY ', ' ON '));
   }
   log('stats rollups');
   await sql.unsafe('select rebuild_stats_rollups()');
