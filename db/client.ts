@@ -19,7 +19,10 @@ const globalForDb = globalThis as unknown as { rxsagaDb?: Connection };
 /** The server ends a transaction of ours left idle this long (see connect()). */
 export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
 
-export function connect(url: string, max = 10): Connection {
+/** Connections of the process-wide pool; the web admits as many API requests at once (server/http/db-slots.ts). */
+export const WEB_POOL_MAX = 10;
+
+export function connect(url: string, max = WEB_POOL_MAX): Connection {
   // Web and worker alike: never run on an unpatched postgres.js (an `--ignore-scripts` install).
   assertPostgresPatched();
   const sql = postgres(url, {

@@ -95,6 +95,12 @@ export const envSchema = z.object({
   RXSAGA_METRICS_TOKEN: z.string().min(16).optional(),
   /** /api/metrics reads the database at most once per this many seconds (per web process). */
   RXSAGA_METRICS_CACHE_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
+  /**
+   * How long an API request waits for one of the web's database connections (its pool's size
+   * of them are handed out at once) before it is answered 503 with Retry-After, instead of
+   * queueing without end behind requests whose clients may have given up (docs/chaos.md).
+   */
+  RXSAGA_DB_WAIT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   WORKER_CONCURRENCY: intFrom(1, 4),
   RXSAGA_MAX_ATTEMPTS: intFrom(1, 3),
   RXSAGA_STALL_SECONDS: intFrom(1, 300),

@@ -47,6 +47,28 @@ export class TooManyAttempts extends AppError {
   }
 }
 
+/** How long a client is asked to wait after a busy 503: the queue it met was already full. */
+const BUSY_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * A 503 for a request that waited its whole bound (RXSAGA_DB_WAIT_MS) for a database connection
+ * or for an earlier request with its Idempotency-Key: nothing was stored, try again.
+ */
+export class ServerBusy extends AppError {
+  readonly retryAfterSeconds = BUSY_RETRY_AFTER_SECONDS;
+  constructor(message: string) {
+    super('unavailable', message);
+  }
+}
+
+/** The request's client closed the connection: nothing more is done for it (not an AppError: no one reads the answer). */
+export class ClientGone extends Error {
+  constructor() {
+    super('the client closed the request');
+    this.name = 'ClientGone';
+  }
+}
+
 export function invalidInput(error: z.ZodError, message = 'invalid input'): AppError {
   return new AppError(
     'invalid_input',

@@ -481,6 +481,7 @@ async function main(): Promise<number> {
       ['not confirmed (client gave up)', driver.stats.unconfirmed],
       ['requests sent', `${driver.stats.requests} (${statusLine})`],
       ['retried after a 5xx/network error', driver.stats.retriedErrors],
+      ['retries held back by the retry budget', driver.stats.retriesHeldBack],
       ['unexpected answers', driver.stats.unexpected.length],
     ],
   );

@@ -55,6 +55,8 @@ export interface RequestOptions {
   rawBody?: string;
   as?: As;
   headers?: Record<string, string>;
+  /** Aborting it closes the connection, as a client that gives up does. */
+  signal?: AbortSignal;
 }
 
 export interface ApiServer {
@@ -155,6 +157,7 @@ export function useApiServer(
       method: o.method ?? 'GET',
       headers,
       body,
+      signal: o.signal,
     });
     const text = await response.text();
     const isJson = response.headers.get('content-type')?.includes('json');

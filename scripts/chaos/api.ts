@@ -8,6 +8,8 @@ import type { FaultSetting } from '@/lib/domain/fault-injection';
 export interface ApiResponse {
   status: number;
   body: Record<string, unknown> | null;
+  /** The server's Retry-After in seconds, when it sent one. */
+  retryAfterSeconds?: number | null;
 }
 
 export interface ChaosApi {
@@ -46,7 +48,12 @@ export function httpApi(baseUrl: string, token: string, timeoutMs = 15_000): Cha
       } catch {
         parsed = { error: text.slice(0, 200) };
       }
-      return { status: res.status, body: parsed };
+      const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
+      return {
+        status: res.status,
+        body: parsed,
+        retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : null,
+      };
     } catch (err) {
       return { status: 0, body: { error: err instanceof Error ? err.message : String(err) } };
     }

@@ -1,4 +1,5 @@
 import type { ChaosApi, ApiResponse } from './api';
+import { backoffMs, RetryBudget } from './retry-budget';
 import { sleep, type Rng } from './rng';
 
 /**
@@ -74,6 +75,8 @@ export interface LoadStats {
   requests: number;
   /** Network errors and 5xx, each answered by trying again with the same key. */
   retriedErrors: number;
+  /** Retries the budget held back (the order waited its backoff again before asking anew). */
+  retriesHeldBack: number;
   status: Map<number, number>;
   duplicateSubmissions: number;
   conflictProbes: number;
@@ -142,6 +145,7 @@ export class LoadDriver {
   readonly stats: LoadStats = {
     requests: 0,
     retriedErrors: 0,
+    retriesHeldBack: 0,
     status: new Map(),
     duplicateSubmissions: 0,
     conflictProbes: 0,
@@ -150,6 +154,8 @@ export class LoadDriver {
     unconfirmed: 0,
   };
   private inFlight = new Set<Promise<void>>();
+  /** Shared by every order of this client: retries add at most a fifth to the first attempts. */
+  private readonly budget = new RetryBudget();
   private stopped = false;
 
   constructor(
@@ -237,6 +243,7 @@ export class LoadDriver {
 
   private async submit(order: TrackedOrder): Promise<void> {
     const deadline = Date.now() + this.giveUpMs;
+    this.budget.deposit();
     for (let attempt = 0; ; attempt++) {
       const r = await this.api.createOrder(order.body, order.key);
       this.count(r);
@@ -258,8 +265,16 @@ export class LoadDriver {
           );
         return;
       }
+      // Back off (full jitter, at least the server's Retry-After), then wait for the budget.
+      let wait = backoffMs(attempt, r.retryAfterSeconds ?? null);
+      for (;;) {
+        await sleep(wait);
+        if (this.budget.tryRetry()) break;
+        this.stats.retriesHeldBack += 1;
+        if (Date.now() > deadline) return;
+        wait = backoffMs(attempt, null);
+      }
       this.stats.retriedErrors += 1;
-      await sleep(Math.min(3000, 200 * 2 ** attempt) * (0.5 + Math.random()));
     }
   }
 }

@@ -3,7 +3,15 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '@/db/client';
 import { applyDecision } from '@/db/saga-store';
 import { medications, orderFulfillmentSagas, orders } from '@/db/schema';
-import { AppError, conflict, invalidInput, ruleViolation } from '@/lib/errors';
+import { getEnv } from '@/lib/env';
+import {
+  AppError,
+  ClientGone,
+  conflict,
+  invalidInput,
+  ruleViolation,
+  ServerBusy,
+} from '@/lib/errors';
 import { logger } from '@/server/logger';
 import { sagaStarted } from '@/lib/saga/decide';
 import type { SagaState } from '@/lib/saga/model';
@@ -14,6 +22,13 @@ export interface CreateOrderOptions {
   idempotencyKey?: string | null;
   actor?: string | null;
   requestId?: string | null;
+  /**
+   * The request's abort signal: once its client has gone, nothing is stored for it (checked
+   * before the transaction, after waiting for the key, and before the first write).
+   */
+  signal?: AbortSignal;
+  /** How long to wait for an earlier request with the same key (default RXSAGA_DB_WAIT_MS). */
+  keyWaitMs?: number;
 }
 
 export interface CreateOrderResult {
@@ -25,6 +40,7 @@ export interface CreateOrderResult {
 }
 
 const UNIQUE_VIOLATION = '23505';
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
  * The one entry point for a new order. In one transaction: store the order (its event), start
@@ -43,12 +59,29 @@ export async function createOrder(
     throw new AppError('invalid_input', 'Idempotency-Key is longer than 255 characters');
   }
   const hash = requestHash(input);
+  const { signal } = options;
+  const stopIfGone = () => {
+    if (signal?.aborted) throw new ClientGone();
+  };
+  stopIfGone();
 
   try {
     return await db.transaction(async (tx) => {
       if (idempotencyKey) {
         // Concurrent requests with one key queue here; the first creates, the rest replay it.
-        await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${idempotencyKey}, 0))`);
+        // The wait is bounded: a client retrying while its first request is still stuck must
+        // not pile up connections behind it (each waiter holds one).
+        const lockKey = sql`hashtextextended(${idempotencyKey}, 0)`;
+        const [free] = await tx.execute<{ locked: boolean }>(
+          sql`select pg_try_advisory_xact_lock(${lockKey}) as locked`,
+        );
+        if (!free?.locked) {
+          const waitMs = options.keyWaitMs ?? getEnv().RXSAGA_DB_WAIT_MS;
+          await tx.execute(sql`select set_config('lock_timeout', ${`${waitMs}ms`}, true)`);
+          await tx.execute(sql`select pg_advisory_xact_lock(${lockKey})`);
+          await tx.execute(sql`select set_config('lock_timeout', '0', true)`);
+          stopIfGone();
+        }
         const [existing] = await tx
           .select({
             orderId: orders.orderId,
@@ -85,6 +118,7 @@ export async function createOrder(
       if (unknown.length > 0)
         throw ruleViolation('order names medications that are not in the catalog', unknown);
 
+      stopIfGone();
       const orderId = input.orderId ?? `ORD-${randomUUID()}`;
       const sagaId = randomUUID();
       const { saga } = await applyDecision(
@@ -106,15 +140,19 @@ export async function createOrder(
       return { orderId, sagaId, state: saga.state, replayed: false };
     });
   } catch (error) {
-    if (input.orderId && isUniqueViolation(error))
+    if (input.orderId && hasCode(error, UNIQUE_VIOLATION))
       throw conflict(`order ${input.orderId} already exists`);
+    if (hasCode(error, LOCK_NOT_AVAILABLE))
+      throw new ServerBusy(
+        'a request with this Idempotency-Key is still in progress; nothing was stored; try again later',
+      );
     throw error;
   }
 }
 
-function isUniqueViolation(error: unknown): boolean {
+function hasCode(error: unknown, code: string): boolean {
   for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: string }).code === UNIQUE_VIOLATION) return true;
+    if ((e as { code?: string }).code === code) return true;
   }
   return false;
 }

@@ -8,9 +8,10 @@ import {
   requireViewer,
 } from '@/server/auth/guards';
 import type { Principal } from '@/lib/auth/principal';
-import { invalidInput } from '@/lib/errors';
+import { ClientGone, invalidInput } from '@/lib/errors';
 import { refuseNul } from '@/lib/input';
-import { errorResponse } from './responses';
+import { admitRequest } from './db-slots';
+import { errorResponse, json } from './responses';
 
 /**
  * The one wrapper every API route goes through: request id, access check, the handler, and
@@ -20,6 +21,8 @@ import { errorResponse } from './responses';
 
 export interface ApiContext<P, Who> {
   request: Request;
+  /** Aborts when the client closes the connection: commands stop before writing for nobody. */
+  signal: AbortSignal;
   params: P;
   principal: Who;
   requestId: string;
@@ -36,29 +39,52 @@ function requestIdOf(request: Request): string {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-function route<P, Who>(guard: () => Promise<Who>, handler: Handler<P, Who>) {
+/**
+ * What a client that has gone is answered: nobody reads it, but the access log does. 499 is
+ * nginx's "client closed request".
+ */
+const CLIENT_GONE_STATUS = 499;
+
+/**
+ * `admit`: the handler runs only with one of the web's database slots (db-slots.ts), taken
+ * after the access check and given back when it returns: a request finds a connection within
+ * RXSAGA_DB_WAIT_MS or is answered 503, and one whose client has gone stops there.
+ */
+function route<P, Who>(guard: () => Promise<Who>, handler: Handler<P, Who>, admit = true) {
   return async (request: Request, context: { params: Promise<P> }): Promise<Response> => {
     const requestId = requestIdOf(request);
+    const { signal } = request;
     let response: Response;
+    let release: (() => void) | undefined;
     try {
       if (!SAFE_METHODS.has(request.method)) await assertSameOriginWrite();
       const principal = await guard();
       const params = refuseNul(await context.params, 'path');
-      response = await handler({ request, params, principal, requestId });
+      if (admit) release = await admitRequest(signal);
+      if (signal.aborted) throw new ClientGone();
+      response = await handler({ request, signal, params, principal, requestId });
     } catch (error) {
-      response = errorResponse(error, requestId, {
-        method: request.method,
-        path: new URL(request.url).pathname,
-      });
+      response =
+        signal.aborted || error instanceof ClientGone
+          ? json({ error: 'the client closed the request' }, { status: CLIENT_GONE_STATUS })
+          : errorResponse(error, requestId, {
+              method: request.method,
+              path: new URL(request.url).pathname,
+            });
+    } finally {
+      release?.();
     }
     response.headers.set('x-request-id', requestId);
     return response;
   };
 }
 
-/** Open to anyone: health, metrics, signing in. */
+/**
+ * Open to anyone: metrics, signing in. Not admitted through the slots: a scrape or a sign-in
+ * must still answer while the API sheds load.
+ */
 export const publicRoute = <P extends Params = Params>(handler: Handler<P, null>) =>
-  route(async () => null, handler);
+  route(async () => null, handler, false);
 
 /** Reads: any signed-in user or the API token (401 otherwise). */
 export const viewerRoute = <P extends Params = Params>(handler: Handler<P, Principal>) =>

@@ -4,6 +4,7 @@ import {
   invalidInput,
   databaseRefusal,
   SagaArchived,
+  ServerBusy,
   TooManyAttempts,
   type AppErrorKind,
 } from '@/lib/errors';
@@ -61,7 +62,10 @@ export function errorResponse(
       refusal.kind === 'unauthorized' ? { 'www-authenticate': 'Bearer' } : {};
     if (refusal instanceof TooManyAttempts)
       headers['retry-after'] = String(refusal.retryAfterSeconds);
-    if (refusal.kind === 'unavailable') {
+    if (refusal instanceof ServerBusy) {
+      headers['retry-after'] = String(refusal.retryAfterSeconds);
+      logger.warn({ requestId, ...where }, refusal.message);
+    } else if (refusal.kind === 'unavailable') {
       headers['retry-after'] = String(UNAVAILABLE_RETRY_AFTER_SECONDS);
       logger.warn({ err: error, requestId, ...where }, 'database out of resources: answered 503');
     }
