@@ -30,6 +30,30 @@ export function httpApi(baseUrl: string, token: string, timeoutMs = 15_000): Cha
     body: unknown,
     headers: Record<string, string> = {},
   ): Promise<ApiResponse> => {
+    // The timeout aborts the request (the server sees its client go), and the answer is given
+    // up on at the same moment even if the fetch does not settle: the drill once waited minutes
+    // on one request that AbortSignal.timeout never ended.
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<ApiResponse>((resolve) => {
+      timer = setTimeout(() => {
+        abort.abort(new Error(`no answer within ${timeoutMs} ms`));
+        resolve({ status: 0, body: { error: `no answer within ${timeoutMs} ms` } });
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([send(method, path, body, headers, abort.signal), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const send = async (
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<ApiResponse> => {
     try {
       const res = await fetch(`${baseUrl}${path}`, {
         method,
@@ -39,7 +63,7 @@ export function httpApi(baseUrl: string, token: string, timeoutMs = 15_000): Cha
           ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal,
       });
       const text = await res.text();
       let parsed: Record<string, unknown> | null = null;
