@@ -610,8 +610,12 @@ async function printProgress(
            (select count(*)::int from graphile_worker.jobs) as jobs
     from order_fulfillment_sagas`;
   const confirmed = driver.orders.filter((x) => x.confirmed).length;
+  const answers = [...driver.stats.status]
+    .sort(([a], [b]) => a - b)
+    .map(([status, n]) => `${status === 0 ? 'none' : status}×${n}`)
+    .join(' ');
   log(
-    `orders ${confirmed}/${driver.orders.length} confirmed (${driver.pending} pending) · sagas ${row?.done} done, ${row?.flight} in flight, ${row?.flagged} flagged · jobs ${row?.jobs} · workers ${fleet.list.length} · ` +
+    `orders ${confirmed}/${driver.orders.length} confirmed (${driver.pending} pending; answers ${answers || '-'}) · sagas ${row?.done} done, ${row?.flight} in flight, ${row?.flagged} flagged · jobs ${row?.jobs} · workers ${fleet.list.length} · ` +
       `faults: ${r.kills.length} kill, ${r.terms.length} term, ${r.restarts.length} pg restart, ${r.connKills.length} conn kill`,
   );
 }
