@@ -9,7 +9,16 @@ import { pathToFileURL } from 'node:url';
  * old build).
  */
 
-const WATCHED = ['app', 'components', 'lib', 'db', 'public', 'proxy.ts', 'instrumentation.ts'];
+const WATCHED = [
+  'app',
+  'components',
+  'lib',
+  'server',
+  'db',
+  'public',
+  'proxy.ts',
+  'instrumentation.ts',
+];
 const WATCHED_FILES = ['next.config.ts', 'package.json', 'package-lock.json', 'tsconfig.json'];
 const SKIP = /(^|\/)(node_modules|migrations)(\/|$)|\.(int\.)?test\.tsx?$/;
 
