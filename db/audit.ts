@@ -43,14 +43,26 @@ export interface AuditEntry {
 
 /** Pass the transaction that makes the change, so the record and the change commit together. */
 export async function recordAudit(tx: DbOrTx, by: AuditActor, entry: AuditEntry): Promise<void> {
-  await tx.insert(auditLog).values({
-    actor: by.actor,
-    role: by.role,
-    requestId: by.requestId ?? null,
-    action: entry.action,
-    target: entry.target ?? null,
-    reason: entry.reason ?? null,
-    before: entry.before ?? null,
-    after: entry.after ?? null,
-  });
+  await recordAudits(tx, by, [entry]);
+}
+
+/** Several entries by one actor in one statement (a bulk operation's batch), in this order. */
+export async function recordAudits(
+  tx: DbOrTx,
+  by: AuditActor,
+  entries: readonly AuditEntry[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  await tx.insert(auditLog).values(
+    entries.map((entry) => ({
+      actor: by.actor,
+      role: by.role,
+      requestId: by.requestId ?? null,
+      action: entry.action,
+      target: entry.target ?? null,
+      reason: entry.reason ?? null,
+      before: entry.before ?? null,
+      after: entry.after ?? null,
+    })),
+  );
 }

@@ -23,6 +23,14 @@ import {
 export const RUN_BULK_OPERATION_TASK = 'run-bulk-operation';
 export const bulkJobKey = (operationId: string) => `${RUN_BULK_OPERATION_TASK}:${operationId}`;
 
+/**
+ * graphile-worker priority (smaller runs first; saga steps have 0) of this job's runs, and of
+ * the jobs its batches add (a cancelled saga's compensations, a retried step): new sagas' steps
+ * go first, then the operation's next batch, then its follow-up work.
+ */
+export const BULK_JOB_PRIORITY = 5;
+export const FOLLOW_UP_PRIORITY = 10;
+
 type Outcome = (typeof BULK_OUTCOMES)[number];
 type Counts = Record<Outcome, number>;
 type OperationRow = typeof operations.$inferSelect;

@@ -5,6 +5,8 @@ import { applyDecision, lockSaga } from '@/db/saga-store';
 import { getBulkOperation } from '@/db/bulk-operations';
 import { listFailureGroups } from '@/db/queries/failure-groups';
 import { cancelBulkOperation, startBulkOperation } from '@/server/commands/bulk-operation';
+import { cancelSaga } from '@/server/commands/operator-action';
+import { FOLLOW_UP_PRIORITY } from '@/db/bulk-operations';
 import { createOrder } from '@/server/commands/create-order';
 import { pauseTask, resumeTask } from '@/server/commands/task-pause';
 import { AppError } from '@/lib/errors';
@@ -16,6 +18,7 @@ import {
   waitForSettled,
   withPostalCode,
   withWorker,
+  getSagaRow,
 } from '@/test/saga-harness';
 import { runBulkBatch, runBulkOperation } from './run-bulk-operation';
 
@@ -70,6 +73,21 @@ async function flaggedAtShipment(
   // releases those; these are flagged, so the release only drops their holds.
   await resumeTask(ctx.db, 'initiate-shipment', { reason: 'set up' }, operator);
   return ids;
+}
+
+/** `n` sagas flagged at the shipment and a bulk cancel of them created (not yet run). */
+async function flaggedAndCancelled(n: number, cause: string) {
+  const ids = await flaggedAtShipment(
+    n,
+    (o) => `initiate-shipment failed after 2 attempts: ${cause} ${o}`,
+  );
+  const answer = await startBulkOperation(
+    ctx.db,
+    { action: 'cancel', filter: { sagaIds: ids }, reason: 'carrier gone' },
+    operator,
+  );
+  assert.ok(!answer.dryRun);
+  return { ids, operationId: answer.operationId };
 }
 
 /** Runs a worker until the operation is done; returns it. */
@@ -262,6 +280,8 @@ describe('failure groups and bulk operations', () => {
   });
 
   test('two workers never process one saga of an operation twice; a saga the state forbids is skipped', async () => {
+    // The cancels before compensate first (they queue behind new sagas' steps), freeing their stock.
+    await withWorker(() => waitForSettled(ctx.db, 60_000));
     const ids = await flaggedAtShipment(
       80,
       (o) => `initiate-shipment failed after 2 attempts: race ${o}`,
@@ -314,5 +334,114 @@ describe('failure groups and bulk operations', () => {
       80,
       'each cancelled saga compensated',
     );
+  });
+
+  test('a batch acts on its sagas at once as single actions would; those changed meanwhile are skipped', async () => {
+    const { ids, operationId } = await flaggedAndCancelled(6, 'gone');
+    // After the set is fixed, two of its sagas are cancelled one by one.
+    for (const sagaId of ids.slice(0, 2))
+      await cancelSaga(ctx.db, sagaId, { reason: 'by hand' }, operator);
+    assert.equal(await runBulkBatch(operationId, 50), 'processed');
+    await runBulkOperation({ operationId: operationId });
+    const op = await getBulkOperation(ctx.db, operationId);
+    assert.deepEqual(
+      [op?.status, op?.total, op?.succeeded, op?.skipped, op?.failed],
+      ['done', 6, 4, 2, 0],
+    );
+    const skipped = await ctx.db.execute<{ saga_id: string; message: string }>(sql`
+      select saga_id::text, message from bulk_operation_items
+      where operation_id = ${operationId} and outcome = 'skipped' order by saga_id`);
+    assert.deepEqual(
+      skipped.map((r) => r.saga_id),
+      ids.slice(0, 2).sort(),
+    );
+    assert.ok(
+      skipped.every((r) => /cannot be cancelled/.test(r.message)),
+      'the single refusal',
+    );
+    // The skipped ones carry only their own cancel; the others the operation's, once each.
+    const perSaga = await opEvents(operationId);
+    assert.deepEqual(perSaga.map((r) => r.saga_id).sort(), ids.slice(2).sort());
+    assert.ok(perSaga.every((r) => r.n === 2));
+    assert.equal(
+      await count(sql`select count(*)::int as n from events
+        where type = 'order_fulfillment_saga.cancel_requested'
+          and metadata->>'correlationId' = any(${`{${ids.join(',')}}`}::text[])`),
+      6,
+      'one cancel per saga, whichever way it came',
+    );
+    // Acted on in one go, a saga ends where a single cancel leaves it (no worker ran since).
+    const shape = async (sagaId: string) => {
+      const r = await getSagaRow(ctx.db, sagaId);
+      return [
+        r.state,
+        r.currentTask,
+        r.needsIntervention,
+        r.interventionReason === null,
+        r.version,
+        r.orderVersion,
+        r.completedSteps,
+        r.compensationsDone,
+        r.attempts,
+      ];
+    };
+    const single = await shape(ids[0]!);
+    for (const sagaId of ids.slice(2)) assert.deepEqual(await shape(sagaId), single, sagaId);
+    const audit = await ctx.db.execute<{ target: string; before: unknown; after: unknown }>(sql`
+      select target, before - 'interventionReason' as before,
+        after - 'operationId' - 'interventionReason' as after from audit_log
+      where action = 'saga.cancel' and target = any(${`{${ids.join(',')}}`}::text[])
+        and (after->>'operationId' = ${operationId} or target = ${ids[0]!})`);
+    assert.equal(audit.length, 5, 'four entries of the operation, one of the single cancel');
+    const reference = audit.find((a) => a.target === ids[0]);
+    for (const a of audit)
+      assert.deepEqual([a.before, a.after], [reference?.before, reference?.after]);
+    // The compensations it queued wait behind new sagas' steps; a single cancel's do not.
+    const priorities = await ctx.db.execute<{ saga_id: string; priority: number }>(sql`
+      select payload->>'sagaId' as saga_id, priority from graphile_worker._private_jobs
+      where payload->>'sagaId' = any(${`{${ids.join(',')}}`}::text[])`);
+    assert.equal(priorities.length, 6);
+    for (const p of priorities)
+      assert.equal(p.priority, ids.slice(0, 2).includes(p.saga_id) ? 0 : FOLLOW_UP_PRIORITY);
+    await withWorker(() => waitForSettled(ctx.db, 60_000));
+    assert.equal(
+      await count(sql`select count(*)::int as n from order_fulfillment_sagas
+        where state = 'CANCELLED' and saga_id = any(${`{${ids.join(',')}}`}::uuid[])`),
+      6,
+    );
+  });
+
+  test('a batch that fails as a whole is taken one saga at a time: only the saga at fault is left out', async () => {
+    const { ids, operationId } = await flaggedAndCancelled(3, 'dup');
+    // An event already holds the key the operation's cancel of ids[1] would append under.
+    await ctx.db.execute(sql`insert into events (saga_month, stream_id, version, type, payload,
+        metadata, idempotency_key)
+      select saga_month(started_at), 'test:dup', 1, 'order_fulfillment_saga.cancel_requested',
+        '{}', '{"correlationId":"test"}', ${`${ids[1]}:bulk:${operationId}`}
+      from order_fulfillment_sagas where saga_id = ${ids[1]!}`);
+    try {
+      assert.equal(await runBulkBatch(operationId, 50), 'processed');
+      await runBulkOperation({ operationId: operationId });
+      const op = await getBulkOperation(ctx.db, operationId);
+      assert.deepEqual([op?.status, op?.succeeded, op?.skipped, op?.failed], ['done', 2, 1, 0]);
+      const [item] = await ctx.db.execute<{ outcome: string; message: string }>(sql`
+        select outcome, message from bulk_operation_items
+        where operation_id = ${operationId} and saga_id = ${ids[1]!}`);
+      assert.deepEqual(item, { outcome: 'skipped', message: 'already done by this operation' });
+      const perSaga = await opEvents(operationId);
+      assert.deepEqual(perSaga.map((r) => r.saga_id).sort(), [ids[0]!, ids[2]!].sort());
+      assert.ok(
+        perSaga.every((r) => r.n === 2),
+        'no event twice, none of the rolled-back try',
+      );
+      assert.equal((await getSagaRow(ctx.db, ids[1]!)).needsIntervention, true, 'left alone');
+      assert.equal(
+        await count(sql`select count(*)::int as n from audit_log
+          where action = 'saga.cancel' and after->>'operationId' = ${operationId}`),
+        2,
+      );
+    } finally {
+      await ctx.db.execute(sql`delete from events where stream_id = 'test:dup'`);
+    }
   });
 });

@@ -115,6 +115,8 @@ export const envSchema = z.object({
    * a carrier coming back is not hit by everything that waited at once.
    */
   RXSAGA_RESUME_RATE: z.coerce.number().int().min(1).max(10_000).default(50),
+  /** Sagas per second one bulk operation acts on at most (docs/incidents.md). */
+  RXSAGA_BULK_RATE: z.coerce.number().int().min(1).max(100_000).default(250),
   /**
    * Alerts (docs/alerts.md). Thresholds of the in-product rules; the defaults are DESIGN.md's.
    * RXSAGA_ALERT_INTERVENTIONS sagas needing intervention, the oldest for at least

@@ -71,40 +71,127 @@ export async function appendEvents(
   metadata: Omit<EventMetadata, 'correlationId'>,
 ): Promise<StoredEvent[]> {
   if (newEvents.length === 0) return [];
-  let sagaVersion = target.heads.version;
-  let orderVersion = target.heads.orderVersion;
-  const eventMetadata = JSON.stringify({ correlationId: target.sagaId, ...metadata });
-  const streamIds: string[] = [];
-  const versions: number[] = [];
-  const types: string[] = [];
-  const payloads: string[] = [];
-  const keys: (string | null)[] = [];
-  for (const e of newEvents) {
-    const onSaga = streamKindOf(e.type) === 'saga';
-    streamIds.push(onSaga ? sagaStreamId(target.sagaId) : orderStreamId(target.orderId));
-    versions.push(onSaga ? ++sagaVersion : ++orderVersion);
-    types.push(e.type);
-    payloads.push(JSON.stringify(parseEventPayload(e.type, e.payload)));
-    keys.push(e.idempotencyKey ?? null);
-  }
+  const c = eventColumns();
+  addEvents(c, target, newEvents);
   const inserted = await runPrepared<Record<string, unknown>>(tx, APPEND_EVENTS, [
     LIVE_CHANNEL,
     target.sagaId,
-    eventMetadata,
-    streamIds,
-    versions,
-    types,
-    payloads,
-    keys,
+    JSON.stringify({ correlationId: target.sagaId, ...metadata }),
+    c.streamIds,
+    c.versions,
+    c.types,
+    c.payloads,
+    c.keys,
     target.startedAt?.toISOString() ?? null,
   ]);
-  if (inserted.length !== newEvents.length) {
+  return storedOrDuplicate(inserted, c.keys);
+}
+
+/** The appended rows as events in position order, or DuplicateAppendError if any key existed. */
+function storedOrDuplicate(
+  inserted: Record<string, unknown>[],
+  keys: readonly (string | null)[],
+): StoredEvent[] {
+  if (inserted.length !== keys.length) {
     const done = new Set(inserted.map((r) => r[KEY_COLUMN]));
     throw new DuplicateAppendError(keys.flatMap((k) => (k && !done.has(k) ? [k] : [])));
   }
   return inserted
     .map((r) => toStoredEvent(eventRows.decode(r)))
     .sort((a, b) => a.position - b.position);
+}
+
+/** The append statements' parameter arrays, one entry per event. */
+interface EventColumns {
+  streamIds: string[];
+  versions: number[];
+  types: string[];
+  payloads: string[];
+  keys: (string | null)[];
+}
+
+const eventColumns = (): EventColumns => ({
+  streamIds: [],
+  versions: [],
+  types: [],
+  payloads: [],
+  keys: [],
+});
+
+/** One saga's new events, on its two streams with the next versions. */
+function addEvents(c: EventColumns, target: AppendTarget, newEvents: readonly NewEvent[]): void {
+  let sagaVersion = target.heads.version;
+  let orderVersion = target.heads.orderVersion;
+  for (const e of newEvents) {
+    const onSaga = streamKindOf(e.type) === 'saga';
+    c.streamIds.push(onSaga ? sagaStreamId(target.sagaId) : orderStreamId(target.orderId));
+    c.versions.push(onSaga ? ++sagaVersion : ++orderVersion);
+    c.types.push(e.type);
+    c.payloads.push(JSON.stringify(parseEventPayload(e.type, e.payload)));
+    c.keys.push(e.idempotencyKey ?? null);
+  }
+}
+
+/**
+ * APPEND_EVENTS for many sagas at once (a bulk operation's batch): each event carries its own
+ * metadata (its saga's correlation id), and each saga gets its own NOTIFY, as if appended alone.
+ */
+const APPEND_EVENTS_OF_SAGAS = `
+  with appended as (
+    insert into ${eventRows.table} (${col('sagaMonth')}, ${col('streamId')}, ${col('version')},
+      ${col('type')}, ${col('payload')}, ${col('metadata')}, ${col('idempotencyKey')})
+    select saga_month(coalesce(started_at::timestamptz, now())), stream_id, version, type,
+      payload, metadata, idempotency_key
+    -- started_at as text[]: the array types the driver serialises (text, int, jsonb)
+    from unnest($2::text[], $3::int[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::text[])
+      as e(stream_id, version, type, payload, metadata, idempotency_key, started_at)
+    on conflict (${col('idempotencyKey')}, ${col('sagaMonth')}) do nothing
+    returning ${eventRows.fields.map((f) => f.name).join(', ')}
+  ), notified as (
+    select pg_notify($1::text, json_build_object('sagaId', ${col('metadata')}->>'correlationId',
+      'types', json_agg(${col('type')} order by ${col('position')}),
+      'position', max(${col('position')}))::text)
+    from appended group by ${col('metadata')}->>'correlationId'
+  )
+  select appended.* from appended where (select count(*) from notified) >= 0`;
+
+/**
+ * appendEvents for several sagas in one statement: the same rows and notifications as one
+ * append per saga, in the order given. Any existing idempotency key throws
+ * DuplicateAppendError (the caller rolls back). Answers each saga's stored events.
+ */
+export async function appendEventsOfSagas(
+  tx: Tx,
+  appends: readonly { target: AppendTarget; events: readonly NewEvent[] }[],
+  metadata: Omit<EventMetadata, 'correlationId'>,
+): Promise<Map<string, StoredEvent[]>> {
+  const c = eventColumns();
+  const metadatas: string[] = [];
+  const startedAts: (string | null)[] = [];
+  for (const { target, events: newEvents } of appends) {
+    addEvents(c, target, newEvents);
+    const m = JSON.stringify({ correlationId: target.sagaId, ...metadata });
+    const startedAt = target.startedAt?.toISOString() ?? null;
+    for (let i = 0; i < newEvents.length; i++) {
+      metadatas.push(m);
+      startedAts.push(startedAt);
+    }
+  }
+  const bySaga = new Map<string, StoredEvent[]>(appends.map((a) => [a.target.sagaId, []]));
+  if (c.keys.length === 0) return bySaga;
+  const inserted = await runPrepared<Record<string, unknown>>(tx, APPEND_EVENTS_OF_SAGAS, [
+    LIVE_CHANNEL,
+    c.streamIds,
+    c.versions,
+    c.types,
+    c.payloads,
+    metadatas,
+    c.keys,
+    startedAts,
+  ]);
+  for (const e of storedOrDuplicate(inserted, c.keys))
+    bySaga.get(e.metadata.correlationId)?.push(e);
+  return bySaga;
 }
 
 export function toStoredEvent(row: Row<typeof events>): StoredEvent {

@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { jobKey, type Task } from '@/lib/saga/model';
 import { createOrder } from '@/server/commands/create-order';
 import { orderInput, useSagaTestDatabase } from '@/test/saga-harness';
-import { enqueueTask, JOB_MAX_ATTEMPTS, type NextJob } from './graphile-jobs';
+import { enqueueTask, enqueueTasks, JOB_MAX_ATTEMPTS, type NextJob } from './graphile-jobs';
 import { loadTask } from './load-task';
 
 const ctx = useSagaTestDatabase();
@@ -54,12 +54,13 @@ const comparable = (rows: JobRow[], sagaId: string) =>
 
 const RUN_AT = new Date('2031-02-03T04:05:06.789Z');
 
-async function viaAddJob(job: NextJob): Promise<void> {
+async function viaAddJob(job: NextJob, priority = 0): Promise<void> {
   await ctx.db.execute(sql`select graphile_worker.add_job(
     ${job.task}::text, ${JSON.stringify({ sagaId: job.sagaId })}::json,
     run_at => ${job.runAt?.toISOString() ?? null}::timestamptz,
     max_attempts => ${JOB_MAX_ATTEMPTS}::int,
-    job_key => ${jobKey(job.sagaId, job.task)}::text)`);
+    job_key => ${jobKey(job.sagaId, job.task)}::text,
+    priority => ${priority}::int)`);
 }
 
 async function viaStore(job: NextJob): Promise<void> {
@@ -115,6 +116,29 @@ describe('graphile-jobs.ts against graphile_worker.add_job', () => {
     assert.equal(addJob.length, 1, 'replaced, not doubled');
     assert.equal(addJob[0]!.revision, 1);
     assert.equal(addJob[0]!.attempts, 0);
+    assert.deepEqual(store, addJob);
+  });
+
+  test('enqueueTasks (a bulk batch, with a priority) writes what add_job does with that priority', async () => {
+    const results: ReturnType<typeof comparable>[] = [];
+    for (const via of ['add_job', 'store'] as const) {
+      const sagaId = randomUUID();
+      const enqueue = (runAt: Date | null) =>
+        via === 'add_job'
+          ? viaAddJob({ sagaId, task, runAt, wake: true }, 10)
+          : ctx.db.transaction(async (tx) => {
+              const [row] = await enqueueTasks(tx, [{ sagaId, task, runAt }], 10);
+              assert.deepEqual(row?.keys, [jobKey(sagaId, task)]);
+            });
+      await enqueue(null);
+      await ctx.db.execute(sql`update graphile_worker._private_jobs
+        set attempts = 2, last_error = 'boom', priority = 0 where key = ${jobKey(sagaId, task)}`);
+      await enqueue(RUN_AT); // replaces it: new run_at, fresh attempts, the priority again
+      results.push(comparable(await rowsOf(jobKey(sagaId, task)), sagaId));
+    }
+    const [addJob, store] = results;
+    assert.equal(addJob!.length, 1);
+    assert.equal(addJob![0]!.priority, 10);
     assert.deepEqual(store, addJob);
   });
 

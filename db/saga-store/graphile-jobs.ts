@@ -147,3 +147,56 @@ export function takeJobParams(
 ): unknown[] {
   return job.kind === 'graphile' ? [job.id, null] : [null, jobKey(sagaId, task)];
 }
+
+/**
+ * ENQUEUE for many jobs in one statement (a bulk operation's batch, apply-decisions.ts), with a
+ * graphile-worker priority: jobs of a lower priority (a larger number) wait while any of the
+ * default priority 0 (the steps of new sagas) are due. Answers the keys it added or replaced;
+ * a key missing from the answer is held by a worker (finish it with enqueueAfterHeld). One
+ * notification wakes as many workers as there are jobs.
+ */
+const ENQUEUE_MANY = `with enqueued as (
+    insert into ${JOBS} as jobs (task_id, payload, run_at, max_attempts, key, priority)
+    select tasks.id, j.payload::json, coalesce(j.run_at::timestamptz, now()), $4::smallint, j.key,
+      $5::smallint
+    -- text[] and jsonb[], not timestamptz[] and json[]: the array types the driver serialises
+    from unnest($1::text[], $2::jsonb[], $3::text[], $6::text[]) as j(task, payload, run_at, key)
+    join ${TASKS} as tasks on tasks.identifier = j.task
+    on conflict (key) do update set
+      task_id = excluded.task_id, payload = excluded.payload, run_at = excluded.run_at,
+      max_attempts = excluded.max_attempts, priority = excluded.priority,
+      revision = jobs.revision + 1, attempts = 0, last_error = null, updated_at = now()
+    where jobs.locked_at is null
+    returning jobs.key
+  ), woke as (
+    select pg_notify('jobs:insert', '{"r":' || random()::text || ',"count":' || count(*) || '}')
+    from enqueued having count(*) > 0
+  )
+  select coalesce((select array_agg(key) from enqueued), '{}') as keys,
+    (select count(*)::int from woke) as woke`;
+
+/** The statement (not yet sent, see `pipeline`) that enqueues `jobs` at `priority`. */
+export function enqueueTasks(
+  tx: Tx,
+  jobs: readonly Omit<NextJob, 'wake'>[],
+  priority: number,
+): PromiseLike<{ keys: string[]; woke: number }[]> {
+  return runPrepared<{ keys: string[]; woke: number }>(tx, ENQUEUE_MANY, [
+    jobs.map((j) => j.task),
+    jobs.map((j) => JSON.stringify({ sagaId: j.sagaId })),
+    jobs.map((j) => j.runAt?.toISOString() ?? null),
+    JOB_MAX_ATTEMPTS,
+    priority,
+    jobs.map((j) => jobKey(j.sagaId, j.task)),
+  ]);
+}
+
+/** dequeueTask for many keys in one statement (not yet sent). */
+export function dequeueTasks(
+  tx: Tx,
+  jobs: readonly { sagaId: string; task: Task }[],
+): PromiseLike<unknown> {
+  return runPrepared(tx, 'select graphile_worker.remove_job(k) from unnest($1::text[]) as k', [
+    jobs.map((j) => jobKey(j.sagaId, j.task)),
+  ]);
+}

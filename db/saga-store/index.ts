@@ -4,6 +4,7 @@
  * built once, at load, from db/schema.ts (codec.ts), and run prepared.
  */
 export { applyDecision, type ApplyOptions } from './apply-decision';
+export { applyDecisions } from './apply-decisions';
 export {
   appendEvents,
   DuplicateAppendError,
@@ -25,6 +26,7 @@ export {
   foldStored,
   getSagas,
   lockSaga,
+  lockSagas,
   NO_EVENTS_YET,
   saveSaga,
   type OrderRow,

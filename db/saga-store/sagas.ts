@@ -107,3 +107,33 @@ export async function getSagas(db: DbOrTx, sagaIds: readonly string[]): Promise<
   const rows = await runPrepared(db, GET_SAGAS, [sagaIds]);
   return rows.map((r) => rowToStored(sagaRows.decode(r)));
 }
+
+const LOCK_SAGAS = `select ${sagaRows.selectList('s')} from ${sagaRows.table} s
+  where s.${KEY.name} = any($1::uuid[]) order by s.${KEY.name} for update`;
+
+/**
+ * lockSaga for several sagas in one statement, in id order (two such batches that overlap take
+ * their locks in the same order: they wait for each other, never deadlock). Missing ids are
+ * left out of the answer.
+ */
+export async function lockSagas(tx: Tx, sagaIds: readonly string[]): Promise<StoredSaga[]> {
+  const rows = await runPrepared(tx, LOCK_SAGAS, [sagaIds]);
+  return rows.map((r) => rowToStored(sagaRows.decode(r)));
+}
+
+/** UPDATE_SAGA for many rows in one statement: the rows travel as one JSON array. */
+const UPDATE_SAGAS = `update ${sagaRows.table} s set ${notKey
+  .map((f) => `${f.name} = r.${f.name}`)
+  .join(', ')}
+  from jsonb_populate_recordset(null::${sagaRows.table}, $1::jsonb) r
+  where s.${KEY.name} = r.${KEY.name}
+  returning 1`;
+
+/** The statement (not yet sent, see `pipeline`) that writes these sagas, each read from its row. */
+export function updateSagas(tx: Tx, sagas: readonly StoredSaga[]): PromiseLike<unknown[]> {
+  const rows = sagas.map((saga) => {
+    const values = sagaRows.encode(sagaToRow(saga));
+    return Object.fromEntries(sagaRows.fields.map((f, i) => [f.column, values[i]]));
+  });
+  return runPrepared(tx, UPDATE_SAGAS, [JSON.stringify(rows)]);
+}

@@ -3,7 +3,8 @@ import { getBulkOperation } from '@/db/bulk-operations';
 import { connect } from '@/db/client';
 import { startBulkOperation } from '@/server/commands/bulk-operation';
 import { createOrder } from '@/server/commands/create-order';
-import { MachineCpuMeter } from './cpu';
+import { loadavg } from 'node:os';
+import { CpuMeter, MachineCpuMeter, postmasterPid } from './cpu';
 import { resetForRun } from './database';
 import { makeOrders, type BenchOrder } from './orders';
 import { percentile, round } from './report';
@@ -24,6 +25,8 @@ export interface BulkBenchOptions {
   /** New orders per second during the quiet run and the bulk run. */
   rate: number;
   quietSeconds: number;
+  /** The database's data directory: its postmaster's CPU is counted. */
+  dataDirectory: string;
   log: (m: string) => void;
 }
 
@@ -39,6 +42,13 @@ export interface BulkBenchResult {
   duringP95Ms: number | null;
   ratio: number | null;
   machineCpuPct: number;
+  /**
+   * CPU seconds from the operation's start until every compensation ran: the worker processes,
+   * PostgreSQL (every backend), and this process (which offers the new orders).
+   */
+  cpuSeconds: { workers: number; postgres: number; bench: number };
+  /** The machine's 1-minute load average when the operation started and when it ended. */
+  load: { start: number; end: number };
   ok: boolean;
 }
 
@@ -90,6 +100,8 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
   await resetForRun(sql);
   await sql`truncate bulk_operation_items, bulk_operations, task_pauses, paused_sagas`;
   const app = connect(o.url, 8);
+  let stopOffering = false;
+  let offering: Promise<void> = Promise.resolve();
   // One attempt: a carrier refusal (00504) flags the saga at once.
   const procs = await startWorkers(sql, o.workers, {
     DATABASE_URL: o.url,
@@ -120,6 +132,13 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
     o.log(`bulk cancel of every flagged saga, new orders at ${o.rate}/s meanwhile…`);
     const machine = new MachineCpuMeter();
     machine.begin();
+    const pgPid = postmasterPid(o.dataDirectory);
+    if (!pgPid)
+      o.log('PostgreSQL runs elsewhere (not readable under /proc): its CPU is not counted');
+    const cpu = new CpuMeter({ workers: procs.pids, postgres: () => (pgPid ? [pgPid] : []) });
+    cpu.begin();
+    const benchCpu = process.cpuUsage();
+    const loadStart = loadavg()[0]!;
     const started = Date.now();
     const answer = await startBulkOperation(
       app.db,
@@ -131,12 +150,11 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
       { actor: 'bench', role: 'operator' },
     );
     if (answer.dryRun) throw new Error('unexpected dry run');
-    let stop = false;
     let n = 0;
     const during = (async () => {
       const start = performance.now();
       const pending: Promise<unknown>[] = [];
-      while (!stop) {
+      while (!stopOffering) {
         const order = makeOrders(1, { mix: false, prefix: `DURING-${n}`, seed: 100 + n })[0]!;
         pending.push(createOrder(app.db, order.input));
         n++;
@@ -145,6 +163,8 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
       }
       await Promise.all(pending);
     })();
+    // Should a wait below fail, the offering stops before the connections close under it.
+    offering = during.catch(() => {});
     await waitUntil(
       async () => (await getBulkOperation(app.db, answer.operationId))?.status !== 'running',
       'the operation to finish',
@@ -155,7 +175,15 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
       : Number.NaN;
     await waitUntil(() => settled(sql, 'STUCK'), 'the compensations');
     const compensatedSeconds = (Date.now() - started) / 1000;
-    stop = true;
+    const cpuMs = cpu.end();
+    const { user, system } = process.cpuUsage(benchCpu);
+    const cpuSeconds = {
+      workers: (cpuMs.workers ?? 0) / 1000,
+      postgres: (cpuMs.postgres ?? 0) / 1000,
+      bench: (user + system) / 1e6,
+    };
+    const load = { start: loadStart, end: loadavg()[0]! };
+    stopOffering = true;
     await during;
     await waitUntil(() => settled(sql, 'DURING'), 'the orders offered during the operation');
     const machineCpuPct = machine.end();
@@ -180,9 +208,13 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
       duringP95Ms,
       ratio: quietP95Ms && duringP95Ms ? duringP95Ms / quietP95Ms : null,
       machineCpuPct,
+      cpuSeconds,
+      load,
       ok: operation.status === 'done' && operation.succeeded === o.sagas && cancelled === o.sagas,
     };
   } finally {
+    stopOffering = true;
+    await offering;
     await procs.stop();
     await app.sql.end({ timeout: 5 });
   }
@@ -200,6 +232,8 @@ export function printBulkBench(
     `  new sagas' p95 at ${o.rate}/s: quiet ${r.quietP95Ms === null ? '—' : round(r.quietP95Ms)} ms, during ${r.duringP95Ms === null ? '—' : round(r.duringP95Ms)} ms` +
       `  (${r.ratio === null ? '—' : `${round(r.ratio, 2)}×`}, goal ≤ 2×)`,
     `  machine CPU during the operation: ${round(r.machineCpuPct)} %  (flagging took ${round(r.flagSeconds)} s)`,
+    `  CPU time until every compensation ran: workers ${round(r.cpuSeconds.workers)} s, PostgreSQL ${round(r.cpuSeconds.postgres)} s, bench (new orders) ${round(r.cpuSeconds.bench)} s`,
+    `  load average (1 min): ${round(r.load.start, 2)} at the start, ${round(r.load.end, 2)} at the end`,
     `  ${r.ok ? 'correct' : 'NOT CORRECT'}: every flagged saga cancelled and compensated`,
   ];
   console.log(lines.join('\n'));

@@ -117,6 +117,7 @@ export async function main(argv: string[]): Promise<number> {
         workers: int('workers', values.workers, 1, 1),
         rate: int('rate', values.rate, 10, 1),
         quietSeconds: int('rate-seconds', values['rate-seconds'], 20, 1),
+        dataDirectory: db.dataDirectory,
         log,
       };
       const result = await runBulkBench(options);

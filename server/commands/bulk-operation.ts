@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { recordAudit, type AuditActor } from '@/db/audit';
 import { addBackgroundJob } from '@/db/background-jobs';
 import {
+  BULK_JOB_PRIORITY,
   bulkJobKey,
   finishOperation,
   getBulkOperation,
@@ -49,9 +50,7 @@ export async function startBulkOperation(
         tx,
         RUN_BULK_OPERATION_TASK,
         { operationId },
-        {
-          key: bulkJobKey(operationId),
-        },
+        { key: bulkJobKey(operationId), priority: BULK_JOB_PRIORITY },
       );
     }
     await recordAudit(tx, by, {

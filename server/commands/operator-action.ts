@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import type { Database, Tx } from '@/db/client';
-import { recordAudit, type AuditActor } from '@/db/audit';
-import { applyDecision, lockSaga } from '@/db/saga-store';
+import { recordAudit, recordAudits, type AuditActor, type AuditEntry } from '@/db/audit';
+import {
+  applyDecision,
+  applyDecisions,
+  lockSaga,
+  lockSagas,
+  type StoredSaga,
+} from '@/db/saga-store';
 import { conflict, invalidInput, notFound } from '@/lib/errors';
 import { logger } from '@/server/logger';
 import {
@@ -59,37 +65,127 @@ export async function applyOperatorAction(
   operationId?: string,
 ): Promise<OperatorActionResult> {
   const stored = await lockSaga(tx, sagaId);
-  if (!stored) throw notFound(`saga ${sagaId} not found`);
+  if (!stored) throw notFound(notFoundMessage(sagaId));
   const { saga } = stored;
   const decided = DECIDE[name](saga, actor, reason);
   if (isRefusal(decided)) throw conflict(decided.message);
-  const decision = operationId
-    ? {
-        ...decided,
-        events: decided.events.map((e, i) =>
-          i === 0 ? { ...e, idempotencyKey: `${sagaId}:bulk:${operationId}` } : e,
-        ),
-      }
-    : decided;
-  const { saga: next } = await applyDecision(tx, stored, decision, {
-    actor,
-    causationId: requestId,
-    ...(operationId ? { operationId } : {}),
-  });
+  const { saga: next } = await applyDecision(
+    tx,
+    stored,
+    underOperation(decided, sagaId, operationId),
+    {
+      actor,
+      causationId: requestId,
+      ...(operationId ? { operationId } : {}),
+    },
+  );
   await recordAudit(
     tx,
     { actor, role, requestId },
-    {
-      action: `saga.${name}`,
-      target: sagaId,
-      reason,
-      before: snapshot(saga),
-      after: { ...snapshot(next), ...(operationId ? { operationId } : {}) },
-    },
+    auditEntry(name, saga, next, reason, operationId),
   );
+  logAction(name, saga, next, actor, operationId);
+  return { sagaId, state: next.state, needsIntervention: next.needsIntervention };
+}
+
+/** What became of one saga of a batch (a bulk operation's, see applyOperatorActions). */
+export interface BatchOutcome {
+  sagaId: string;
+  outcome: 'succeeded' | 'skipped';
+  message: string | null;
+}
+
+/**
+ * applyOperatorAction for a batch of one bulk operation's sagas at once, inside the caller's
+ * transaction: the same lock, decision, event (operation id in its metadata and idempotency
+ * key) and audit entry for each saga, in a fixed number of statements (lockSagas,
+ * applyDecisions, recordAudits). A saga that is gone or whose state refuses the action is
+ * `skipped` with the message a single action would answer, and left untouched. The jobs it
+ * adds get `priority` (see enqueueTasks). Anything else throws: the caller rolls the batch
+ * back and takes its sagas one at a time.
+ */
+export async function applyOperatorActions(
+  tx: Tx,
+  name: OperatorActionName,
+  sagaIds: readonly string[],
+  reason: string,
+  { actor, role, requestId = null }: AuditActor,
+  operationId: string,
+  priority: number,
+): Promise<BatchOutcome[]> {
+  const locked = new Map((await lockSagas(tx, sagaIds)).map((s) => [s.saga.sagaId, s]));
+  const skipped = new Map<string, string>();
+  const decided: { stored: StoredSaga; decision: Decision }[] = [];
+  for (const sagaId of sagaIds) {
+    const stored = locked.get(sagaId);
+    const decision = stored ? DECIDE[name](stored.saga, actor, reason) : null;
+    if (!stored || !decision) skipped.set(sagaId, notFoundMessage(sagaId));
+    else if (isRefusal(decision)) skipped.set(sagaId, decision.message);
+    else decided.push({ stored, decision: underOperation(decision, sagaId, operationId) });
+  }
+  const next = await applyDecisions(
+    tx,
+    decided,
+    { actor, causationId: requestId, operationId },
+    priority,
+  );
+  await recordAudits(
+    tx,
+    { actor, role, requestId },
+    decided.map(({ stored }, i) =>
+      auditEntry(name, stored.saga, next[i]!.saga, reason, operationId),
+    ),
+  );
+  decided.forEach(({ stored }, i) =>
+    logAction(name, stored.saga, next[i]!.saga, actor, operationId),
+  );
+  return sagaIds.map((sagaId) => {
+    const message = skipped.get(sagaId);
+    return message === undefined
+      ? { sagaId, outcome: 'succeeded', message: null }
+      : { sagaId, outcome: 'skipped', message };
+  });
+}
+
+const notFoundMessage = (sagaId: string) => `saga ${sagaId} not found`;
+
+/** A bulk operation's id goes into the first event's idempotency key: once per saga, ever. */
+function underOperation(decided: Decision, sagaId: string, operationId?: string): Decision {
+  if (!operationId) return decided;
+  return {
+    ...decided,
+    events: decided.events.map((e, i) =>
+      i === 0 ? { ...e, idempotencyKey: `${sagaId}:bulk:${operationId}` } : e,
+    ),
+  };
+}
+
+function auditEntry(
+  name: OperatorActionName,
+  saga: Saga,
+  next: Saga,
+  reason: string,
+  operationId?: string,
+): AuditEntry {
+  return {
+    action: `saga.${name}`,
+    target: saga.sagaId,
+    reason,
+    before: snapshot(saga),
+    after: { ...snapshot(next), ...(operationId ? { operationId } : {}) },
+  };
+}
+
+function logAction(
+  name: OperatorActionName,
+  saga: Saga,
+  next: Saga,
+  actor: string,
+  operationId?: string,
+): void {
   logger.info(
     {
-      sagaId,
+      sagaId: saga.sagaId,
       from: saga.state,
       to: next.state,
       actor,
@@ -98,7 +194,6 @@ export async function applyOperatorAction(
     },
     `operator ${name}`,
   );
-  return { sagaId, state: next.state, needsIntervention: next.needsIntervention };
 }
 
 async function operatorAction(
