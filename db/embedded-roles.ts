@@ -114,8 +114,8 @@ async function createDatabaseIfMissing(sql: postgres.Sql, name: string, owner: s
 /**
  * Everything in the database the superuser still owns (a database migrated by an older
  * installation, which connected as superuser) goes to the owner role: schemas, tables, views,
- * sequences of their own, functions and types. Indexes, column sequences and row types follow
- * their tables. Nothing to do (one catalog query) once it has been done.
+ * sequences of their own, functions and types, and each partition of a partitioned table.
+ * Indexes, column sequences and row types follow their tables. Nothing to do (one catalog query) once it has been done.
  */
 async function handOver(sql: postgres.Sql, owner: string, log: (m: string) => void) {
   const su = `'${SUPERUSER}'::regrole`;
@@ -133,8 +133,11 @@ async function handOver(sql: postgres.Sql, owner: string, log: (m: string) => vo
       from pg_class c
       where c.relnamespace in (select oid from ours) and c.relowner = ${su}
         and c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')
-        and not exists (select from pg_depend d
-          where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype in ('a', 'i'))
+        -- A partition depends on its table ('a') but keeps an owner of its own, and a
+        -- partitioned table depends on its own key columns ('i').
+        and (c.relispartition or not exists (select from pg_depend d
+          where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype in ('a', 'i')
+            and d.refobjid <> c.oid))
     union all
     select format('alter %s %s owner to %I',
         case p.prokind when 'p' then 'procedure' when 'a' then 'aggregate' else 'function' end,
