@@ -151,6 +151,38 @@ export function unstorableTextRefusal(error: unknown): AppError | undefined {
   return undefined;
 }
 
+/**
+ * The database could not be reached or went away: a restart (57P01 admin_shutdown, 57P02
+ * crash_shutdown, 57P03 "the database system is starting up"), a connection exception (class
+ * 08), or the driver's own lost-connection codes (postgres.js CONNECTION_CLOSED…, ECONNREFUSED).
+ * Not a bug of the request: a 503 the caller retries. A connection lost during COMMIT may have
+ * stored the request, so the message says so; a retry with the same Idempotency-Key is safe.
+ * Found by the chaos drill (PostgreSQL restarts), where these answered 500.
+ */
+const CONNECTION_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+]);
+
+export function connectionRefusal(error: unknown): AppError | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (CONNECTION_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code)))
+      return new AppError(
+        'unavailable',
+        'the database is not reachable right now (restarting, or the connection was lost); retry with the same Idempotency-Key',
+      );
+  }
+  return undefined;
+}
+
 /** What a database error means for the caller, when it is not a bug: 503 or 400. */
 export const databaseRefusal = (error: unknown): AppError | undefined =>
-  resourceRefusal(error) ?? unstorableTextRefusal(error);
+  resourceRefusal(error) ?? connectionRefusal(error) ?? unstorableTextRefusal(error);

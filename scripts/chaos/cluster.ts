@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
 import { ensureDatabase, projectRoot, type DatabaseHandle } from '@/db/embedded';
 import { isAlive, readPostmasterPid, tail } from '@/db/embedded-process';
-import { nextBin } from '../lib/build';
+import { buildReason, nextBin } from '../lib/build';
 import { sleep } from './rng';
 
 /**
@@ -342,8 +342,10 @@ export function startWeb(
 
 /** `next build` when there is no build at all (a stale build is the developer's business). */
 export async function ensureBuild(log: Log): Promise<void> {
-  if (existsSync(path.join(projectRoot, '.next', 'BUILD_ID'))) return;
-  log('no web build (.next/BUILD_ID): running next build, a minute or two');
+  // A stale build would run old web code under the drill (it once ran a soak so): rebuild.
+  const reason = buildReason(projectRoot);
+  if (!reason) return;
+  log(`web build needed (${reason}): running next build, a minute or two`);
   const child = spawn(process.execPath, [nextBin(projectRoot), 'build'], {
     cwd: projectRoot,
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -54,6 +54,22 @@ describe('errorResponse: a database out of resources is a 503, not a 500', () =>
     assert.match(((await res.json()) as { error: string }).error, /out of resources/);
   });
 
+  test('the database restarting or the connection lost (57P03, 57P01, CONNECTION_CLOSED): 503 with Retry-After, not 500', async () => {
+    const lost = Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), {
+      code: 'CONNECTION_CLOSED',
+    });
+    for (const error of [
+      pgError({ code: '57P03', message: 'the database system is starting up' }),
+      pgError({ code: '57P01', message: 'terminating connection due to administrator command' }),
+      lost,
+    ]) {
+      const res = errorResponse(error, 'req-5', where);
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get('retry-after'), '5');
+      assert.match(((await res.json()) as { error: string }).error, /not reachable/);
+    }
+  });
+
   test('any other database error is still a bug: 500 with the request id', async () => {
     const res = errorResponse(
       pgError({ code: '42P01', message: 'relation "nope" does not exist' }),
