@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Role } from '@/lib/auth/roles';
 import type { DbOrTx } from './client';
 import { accounts, sessions } from './schema';
@@ -30,6 +30,16 @@ export async function lockAccount(db: DbOrTx, username: string): Promise<Account
     .select()
     .from(accounts)
     .where(eq(accounts.username, username))
+    .for('update');
+  return row ?? null;
+}
+
+/** The single sign-on account of a provider's subject, locked for the rest of the transaction. */
+export async function lockSsoAccount(db: DbOrTx, ssoSubject: string): Promise<AccountRow | null> {
+  const [row] = await db
+    .select()
+    .from(accounts)
+    .where(eq(accounts.ssoSubject, ssoSubject))
     .for('update');
   return row ?? null;
 }
@@ -103,4 +113,21 @@ export async function listAccounts(db: DbOrTx, idleSeconds: number): Promise<Acc
     sso: a.ssoSubject !== null,
     activeSessions: Number(n ?? 0),
   }));
+}
+
+/**
+ * The display names of the accounts among `usernames` that have one (the Audit page shows the
+ * person: "Nora Nurse" with `nora`). Actors that are tokens or `anonymous` are simply absent.
+ */
+export async function displayNamesOf(
+  db: DbOrTx,
+  usernames: readonly string[],
+): Promise<Map<string, string>> {
+  const wanted = [...new Set(usernames)];
+  if (wanted.length === 0) return new Map();
+  const rows = await db
+    .select({ username: accounts.username, displayName: accounts.displayName })
+    .from(accounts)
+    .where(and(inArray(accounts.username, wanted), isNotNull(accounts.displayName)));
+  return new Map(rows.map((r) => [r.username, r.displayName!]));
 }

@@ -18,6 +18,7 @@ export const AUDIT_ACTIONS = [
   'account.create',
   'account.update',
   'account.password_change',
+  'account.password_change_failed',
   'token.create',
   'token.revoke',
   'alerts.send_test',

@@ -616,3 +616,23 @@ export const apiTokens = pgTable(
     check('api_tokens_role_valid', inList('role', ROLES)),
   ],
 );
+
+/**
+ * Single sign-on attempts between leaving for the OpenID provider and coming back
+ * (server/auth/oidc.ts): the browser holds a random id in a short-lived cookie, this table its
+ * SHA-256 with the state, nonce and PKCE verifier sent with that browser's request. The row is
+ * deleted when the browser comes back (one use), and is good for 10 minutes.
+ */
+export const oidcSignIns = pgTable(
+  'oidc_sign_ins',
+  {
+    idHash: text('id_hash').primaryKey(),
+    state: text('state').notNull(),
+    nonce: text('nonce').notNull(),
+    codeVerifier: text('code_verifier').notNull(),
+    redirectUri: text('redirect_uri').notNull(),
+    returnTo: text('return_to').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('oidc_sign_ins_created_at_idx').on(t.createdAt)],
+);

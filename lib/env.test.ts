@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { EnvError, parseEnv as parseEnvOf } from './env';
+import { EnvError, oidcSettingsOf, parseEnv as parseEnvOf } from './env';
 
 const parseEnv = (vars: Record<string, string>) => parseEnvOf(vars as NodeJS.ProcessEnv);
 
@@ -83,4 +83,54 @@ describe('web app settings', () => {
       /RXSAGA_METRICS_CACHE_SECONDS/,
     );
   });
+});
+
+describe('single sign-on settings', () => {
+  const base = {
+    RXSAGA_OIDC_ISSUER: 'https://id.pharmacy.example/realms/rx',
+    RXSAGA_OIDC_CLIENT_ID: 'rxsaga',
+    RXSAGA_OIDC_CLIENT_SECRET: 'client-secret',
+    RXSAGA_OIDC_OPERATOR_VALUES: 'pharmacists, ops',
+  };
+
+  test('unset: no single sign-on', () => {
+    assert.equal(oidcSettingsOf(parseEnv({})), null);
+  });
+
+  test('configured: the defaults and the mapping', () => {
+    const settings = oidcSettingsOf(parseEnv({ ...base, RXSAGA_OIDC_ADMIN_VALUES: 'admins' }));
+    assert.deepEqual(settings, {
+      issuer: base.RXSAGA_OIDC_ISSUER,
+      clientId: 'rxsaga',
+      clientSecret: 'client-secret',
+      scopes: ['openid', 'profile', 'email'],
+      roleClaim: 'groups',
+      roleValues: { admin: ['admins'], operator: ['pharmacists', 'ops'], viewer: [] },
+      usernameClaim: 'preferred_username',
+      redirectUri: null,
+    });
+  });
+
+  test('plain http only for a provider on this machine', () => {
+    assert.ok(oidcSettingsOf(parseEnv({ ...base, RXSAGA_OIDC_ISSUER: 'http://127.0.0.1:9/' })));
+    assert.ok(oidcSettingsOf(parseEnv({ ...base, RXSAGA_OIDC_ISSUER: 'http://localhost:9' })));
+  });
+
+  for (const [vars, name] of [
+    [{ ...base, RXSAGA_OIDC_ISSUER: 'http://id.pharmacy.example' }, 'RXSAGA_OIDC_ISSUER'],
+    [{ ...base, RXSAGA_OIDC_ISSUER: 'https://id.example/?x=1' }, 'RXSAGA_OIDC_ISSUER'],
+    [{ ...base, RXSAGA_OIDC_CLIENT_SECRET: undefined }, 'RXSAGA_OIDC_CLIENT_SECRET'],
+    [{ RXSAGA_OIDC_CLIENT_ID: 'rxsaga' }, 'RXSAGA_OIDC_CLIENT_ID'],
+    [{ ...base, RXSAGA_OIDC_OPERATOR_VALUES: ' , ' }, 'RXSAGA_OIDC_OPERATOR_VALUES'],
+    [{ ...base, RXSAGA_OIDC_VIEWER_VALUES: 'ops' }, 'RXSAGA_OIDC_ADMIN_VALUES'],
+    [{ ...base, RXSAGA_OIDC_SCOPES: 'profile email' }, 'RXSAGA_OIDC_SCOPES'],
+  ] as const) {
+    test(`refused, naming ${name}: ${JSON.stringify(vars).slice(0, 90)}`, () => {
+      const defined = Object.fromEntries(Object.entries(vars).filter(([, v]) => v !== undefined));
+      assert.throws(
+        () => parseEnv(defined as Record<string, string>),
+        (err: unknown) => err instanceof EnvError && err.message.includes(`${name}:`),
+      );
+    });
+  }
 });

@@ -76,9 +76,19 @@ export interface ApiServer {
   signIn: (username: string, password: string) => Promise<string>;
 }
 
-export function useApiServer(
-  options: { worker?: boolean; env?: Record<string, string> } = {},
-): ApiServer {
+export interface ApiServerOptions {
+  worker?: boolean;
+  /** More environment for the app; a function runs first in this helper's `before` (a service to start). */
+  env?: Record<string, string> | (() => Promise<Record<string, string>>);
+  /** Runs once the app answers (its address is known). */
+  started?: (server: ApiServer) => void | Promise<void>;
+}
+
+/**
+ * Node 20 runs a file's top-level `before` hooks at the same time, not one after another: what
+ * must happen before or after the app starts goes through `env` and `started`.
+ */
+export function useApiServer(options: ApiServerOptions = {}): ApiServer {
   const server = {} as ApiServer;
   let drop: (() => Promise<void>) | undefined;
   let child: ChildProcess | undefined;
@@ -86,6 +96,7 @@ export function useApiServer(
   const cookies = new Map<As, string>();
 
   before(async () => {
+    const extraEnv = typeof options.env === 'function' ? await options.env() : options.env;
     await ensureBuild();
     const database = await createTestDatabase();
     drop = database.drop;
@@ -95,7 +106,7 @@ export function useApiServer(
       RXSAGA_HEARTBEAT_SECONDS: '1',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       ...CREDENTIALS,
-      ...options.env,
+      ...extraEnv,
     });
     resetEnvForTests();
     logger.level = process.env.LOG_LEVEL ?? 'silent';
@@ -129,6 +140,7 @@ export function useApiServer(
     );
     await waitForHealth(server.baseUrl, child);
     if (options.worker !== false) worker = await startWorker();
+    await options.started?.(server);
   });
 
   after(async () => {
@@ -158,6 +170,8 @@ export function useApiServer(
       headers,
       body,
       signal: o.signal,
+      // A redirect is an answer of its own (the sign-on routes): the test sees it, not its target.
+      redirect: 'manual',
     });
     const text = await response.text();
     const isJson = response.headers.get('content-type')?.includes('json');

@@ -17,6 +17,37 @@ async function status(cookie: string, path = '/api/sagas') {
 }
 
 describe('accounts API', () => {
+  test('without RXSAGA_OIDC_ISSUER there is no single sign-on: 404, and no button', async () => {
+    const start = await api.request('/api/session/oidc', { as: 'anonymous' });
+    assert.equal(start.status, 404);
+    assert.equal(start.body.error, 'single sign-on is not configured');
+    const back = await api.request('/api/session/oidc/callback?code=x&state=y', {
+      as: 'anonymous',
+    });
+    assert.equal(back.status, 404);
+    const page = await api.request('/sign-in', { as: 'anonymous' });
+    assert.equal(page.status, 200);
+    assert.doesNotMatch(page.body, /Sign in with SSO/);
+  });
+
+  test('the Audit page shows the person: display name with the username', async () => {
+    const made = await api.request('/api/users', {
+      method: 'POST',
+      body: { ...user('hanna'), displayName: 'Hanna Huisarts' },
+      ...asAdmin,
+    });
+    assert.equal(made.status, 201);
+    await api.signIn('hanna', 'hanna-password-1');
+    const page = await api.request('/audit?action=session.sign_in', asAdmin);
+    assert.equal(page.status, 200);
+    const row = /<tr[^>]*data-action="session.sign_in"[^>]*>.*?<\/tr>/s.exec(page.body)?.[0] ?? '';
+    assert.match(row, />Hanna Huisarts<\/span><span[^>]*>hanna<\/span>/);
+    // An actor without an account (the API token) is shown as it is recorded.
+    await api.request('/api/inventory/IBU-400', { method: 'PUT', body: { onHand: 321 } });
+    const tokenRow = await api.request('/audit?action=inventory.set_on_hand', asAdmin);
+    assert.match(tokenRow.body, /<span class="[^"]*actor[^"]*">api<\/span>/);
+  });
+
   test('only admins manage accounts: 401 anonymous, 403 viewer, operator and the operator token', async () => {
     for (const as of ['viewer', 'operator', 'token'] as const) {
       assert.equal((await api.request('/api/users', { as })).status, 403, as);

@@ -24,7 +24,18 @@ import { orderInput, waitFor, withPostalCode } from '@/test/saga-harness';
 
 // A webhook nobody listens on (the discard port): a test alert is queued and keeps failing, so
 // its delivery can be retried.
-const api = useApiServer({ env: { RXSAGA_ALERT_WEBHOOK_URLS: 'http://127.0.0.1:9/hook' } });
+// Single sign-on configured with a provider that is not there (the same port): starting a
+// sign-on and a callback without one both answer their documented redirect to the sign-in page.
+// app/api/sso.int.test.ts runs them against a real provider.
+const api = useApiServer({
+  env: {
+    RXSAGA_ALERT_WEBHOOK_URLS: 'http://127.0.0.1:9/hook',
+    RXSAGA_OIDC_ISSUER: 'http://127.0.0.1:9',
+    RXSAGA_OIDC_CLIENT_ID: 'rxsaga',
+    RXSAGA_OIDC_CLIENT_SECRET: 'openapi-client-secret',
+    RXSAGA_OIDC_OPERATOR_VALUES: 'pharmacists',
+  },
+});
 const root = path.resolve(import.meta.dirname, '..', '..');
 const document = buildOpenApiDocument();
 
@@ -74,7 +85,8 @@ function conforms(route: RouteSpec, res: ApiResponse): void {
       );
     }
   }
-  if (res.status < 300) succeeded.add(key);
+  // A redirect is what a redirecting route (single sign-on) answers when it works.
+  if (res.status < 400) succeeded.add(key);
 }
 
 function spec(method: RouteSpec['method'], routePath: string): RouteSpec {
@@ -153,6 +165,22 @@ describe('the OpenAPI document', () => {
       'entries in server/api/routes.ts without a route',
     );
     assert.equal(new Set(entries).size, entries.length, 'an entry is listed twice');
+  });
+
+  test('every operation documents a success: a 2xx, or a 3xx for the redirecting routes', () => {
+    const without = API_ROUTES.filter(
+      (route) =>
+        !Object.keys(operationOf(route).responses).some((status) => /^[23]\d\d$/.test(status)),
+    ).map(routeKey);
+    assert.deepEqual(without, []);
+    const redirecting = API_ROUTES.filter((route) =>
+      Object.keys(operationOf(route).responses).some((status) => /^3\d\d$/.test(status)),
+    ).map(routeKey);
+    // Only the sign-on routes answer with a redirect (Redocly's 2xx rule is off for them).
+    assert.deepEqual(redirecting.sort(), [
+      'GET /api/session/oidc',
+      'GET /api/session/oidc/callback',
+    ]);
   });
 
   test('/api/openapi.json serves the generated document', async () => {
@@ -236,6 +264,26 @@ describe('every route answers as documented', () => {
     assert.equal((await signIn({ username: 'viewer', password: 'not the password' })).status, 401);
     assert.equal((await signIn({ username: 'viewer', password: '' })).status, 400);
     assert.equal((await call('DELETE', '/api/session', {}, { as: 'anonymous' })).status, 204);
+
+    const sso = await call(
+      'GET',
+      '/api/session/oidc',
+      {},
+      { as: 'anonymous', query: '?next=/sagas' },
+    );
+    assert.equal(sso.status, 303);
+    assert.equal(sso.headers.get('location'), '/sign-in?sso=unavailable');
+    const back = await call(
+      'GET',
+      '/api/session/oidc/callback',
+      {},
+      {
+        as: 'anonymous',
+        query: '?code=x&state=y',
+      },
+    );
+    assert.equal(back.status, 303);
+    assert.equal(back.headers.get('location'), '/sign-in?sso=expired');
   });
 
   test('accounts and tokens', async () => {
@@ -504,6 +552,10 @@ describe('every route answers as documented', () => {
 
   after(() => {
     const missing = API_ROUTES.map(routeKey).filter((k) => !succeeded.has(k));
-    assert.deepEqual(missing, [], 'routes this file never saw answer 2xx: add a call for each');
+    assert.deepEqual(
+      missing,
+      [],
+      'routes this file never saw answer 2xx (or 3xx): add a call for each',
+    );
   });
 });

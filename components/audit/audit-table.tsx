@@ -19,8 +19,17 @@ const ACTION_TONE: Record<string, Tone> = {
 const isUuid = (v: string) =>
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
 
-/** Who did what and why; the before/after snapshots open on demand. */
-export function AuditTable({ items }: { items: AuditView[] }) {
+/**
+ * Who did what and why; the before/after snapshots open on demand. `people` maps usernames to
+ * display names: the person is shown by name with the username (what the record holds) beside it.
+ */
+export function AuditTable({
+  items,
+  people = new Map(),
+}: {
+  items: AuditView[];
+  people?: ReadonlyMap<string, string>;
+}) {
   return (
     <Table caption="Audit log, newest first">
       <thead>
@@ -41,7 +50,14 @@ export function AuditTable({ items }: { items: AuditView[] }) {
             <tr key={e.id} data-action={e.action}>
               <Td className={styles.when}>{formatTimestamp(e.at)}</Td>
               <Td>
-                <span className={styles.actor}>{e.actor}</span>
+                {people.has(e.actor) ? (
+                  <>
+                    <span className={styles.actor}>{people.get(e.actor)}</span>
+                    <span className={styles.username}>{e.actor}</span>
+                  </>
+                ) : (
+                  <span className={styles.actor}>{e.actor}</span>
+                )}
                 <span className={styles.role}>{e.role}</span>
               </Td>
               <Td>

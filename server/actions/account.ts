@@ -3,7 +3,7 @@
 import { getDb } from '@/db/client';
 import { requireViewer } from '@/server/auth/guards';
 import { auditActorOf } from '@/lib/auth/principal';
-import { startSession } from '@/server/auth/session';
+import { requestClientKey, startSession } from '@/server/auth/session';
 import { changeOwnPassword } from '@/server/commands/accounts';
 import { forbidden } from '@/lib/errors';
 import { refusalResult, type ActionResult } from '@/server/web/action-result';
@@ -24,6 +24,7 @@ export async function changeOwnPasswordAction(
         newPassword: String(form.get('newPassword') ?? ''),
       },
       auditActorOf(principal),
+      { client: await requestClientKey() },
     );
     await startSession(account);
     return { ok: true, data: undefined };

@@ -123,6 +123,11 @@ const archived: ResponseSpec = {
   description: 'The saga is archived: `archived` says where (`npm run restore` brings it back).',
 };
 const conflict = (when: string): ResponseSpec => ({ description: when });
+/** The single sign-on routes: a redirect where it works, 404 where it is not configured. */
+const ssoRedirect = (where: string): Record<number, ResponseSpec> => ({
+  303: { description: where, headers: { Location: 'Where to go.' } },
+  404: { description: 'Single sign-on is not configured.' },
+});
 
 export const API_ROUTES: readonly RouteSpec[] = [
   {
@@ -198,6 +203,39 @@ export const API_ROUTES: readonly RouteSpec[] = [
     responses: { 204: { description: 'Signed out; the session is deleted on the server.' } },
   },
   {
+    method: 'GET',
+    path: '/api/session/oidc',
+    access: 'public',
+    tag: 'Session',
+    summary: 'Single sign-on: go to the OpenID provider',
+    description:
+      'Authorization code flow with PKCE, state and nonce (docs/accounts.md). Sets a 10-minute cookie binding this browser to the attempt.',
+    query: z.object({
+      next: z.string().optional().describe('A path of this app to land on after signing in.'),
+    }),
+    responses: ssoRedirect(
+      "To the provider's authorization endpoint; to `/sign-in?sso=unavailable` when the provider cannot be reached.",
+    ),
+  },
+  {
+    method: 'GET',
+    path: '/api/session/oidc/callback',
+    access: 'public',
+    tag: 'Session',
+    summary: "Single sign-on: the provider's answer",
+    description:
+      'The provider sends the browser here. Verified and mapped to a role, it starts a session and leads to the page the sign-in started from; refused, it leads to `/sign-in?sso=<why>` (expired, rejected, denied, no_role, no_username, username_taken, disabled). Every outcome is audited.',
+    query: z.object({
+      code: z.string().optional().describe('The authorization code.'),
+      state: z.string().optional().describe('The state sent to the provider.'),
+      iss: z.string().optional().describe('The issuer (RFC 9207).'),
+      error: z.string().optional().describe("The provider's refusal."),
+    }),
+    responses: ssoRedirect(
+      'Signed in (the session cookie is set), or refused: see the description.',
+    ),
+  },
+  {
     method: 'PUT',
     path: '/api/account/password',
     access: 'viewer',
@@ -210,6 +248,12 @@ export const API_ROUTES: readonly RouteSpec[] = [
         schema: signedInSchema,
       },
       403: { description: 'Called with a token.' },
+      409: { description: 'A single sign-on account: it has no password.' },
+      429: {
+        description:
+          'Too many wrong passwords from this client (a wrong current password counts as a failed sign-in): wait.',
+        headers: { 'Retry-After': 'Seconds to wait.' },
+      },
     },
   },
   {

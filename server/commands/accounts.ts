@@ -19,7 +19,9 @@ import {
   usernameSchema,
 } from '@/lib/auth/account-rules';
 import { hashPassword, verifyPassword } from '@/lib/auth/passwords';
+import type { SignInLimit } from '@/lib/auth/sign-in-limit';
 import { AppError, conflict, invalidInput, notFound } from '@/lib/errors';
+import { signInLimitFromEnv, throttledPasswordCheck } from './sign-in';
 
 /**
  * Account management (DESIGN "Accounts, roles and sessions"): the People page's actions and
@@ -27,6 +29,8 @@ import { AppError, conflict, invalidInput, notFound } from '@/lib/errors';
  * role or password, and disabling, delete every session of the account in the same
  * transaction, so its open tabs are signed out on their next request.
  */
+
+const SSO_HAS_NO_PASSWORD = 'this account signs in through single sign-on: it has no password';
 
 export const accountsOf = (db: Database, idleSeconds: number) => listAccounts(db, idleSeconds);
 
@@ -101,10 +105,7 @@ export async function changeAccount(
     if (losesAdmin && admins.filter((id) => id !== before.id).length === 0)
       throw conflict('the last enabled admin cannot be disabled or demoted');
     if (passwordHash !== undefined && before.ssoSubject !== null && before.passwordHash === null)
-      throw new AppError(
-        'conflict',
-        'this account signs in through single sign-on: it has no password',
-      );
+      throw conflict(SSO_HAS_NO_PASSWORD);
 
     const after = await updateAccount(tx, before.id, {
       ...(change.displayName !== undefined ? { displayName: change.displayName } : {}),
@@ -135,20 +136,37 @@ export async function changeAccount(
 }
 
 /**
- * Every account changes its own password, proving the current one. Its sessions are revoked
- * (all of them, this one included: the caller starts a fresh one).
+ * Every account changes its own password, proving the current one: a password check, so under
+ * the same brute-force limits as signing in (a wrong current password counts as a failed
+ * sign-in from that client, on that account). Its sessions are revoked (all of them, this one
+ * included: the caller starts a fresh one).
  */
 export async function changeOwnPassword(
   db: Database,
   username: string,
   input: unknown,
   by: AuditActor,
+  context: { client: string; limit?: SignInLimit },
 ): Promise<AccountRow> {
   const parsed = changeOwnPasswordSchema.safeParse(input);
   if (!parsed.success) throw invalidInput(parsed.error, 'invalid password change');
   const account = await findAccount(db, username);
   if (!account || account.disabled) throw notFound('no such account');
-  if (!(await verifyPassword(parsed.data.currentPassword, account.passwordHash)))
+  if (account.passwordHash === null) throw conflict(SSO_HAS_NO_PASSWORD);
+  const current = account.passwordHash;
+  const ok = await throttledPasswordCheck(
+    db,
+    {
+      client: context.client,
+      username: account.username,
+      requestId: by.requestId ?? null,
+      limit: context.limit ?? signInLimitFromEnv(),
+      actor: by,
+      failedAction: 'account.password_change_failed',
+    },
+    () => verifyPassword(parsed.data.currentPassword, current),
+  );
+  if (!ok)
     throw new AppError('invalid_input', 'the current password is wrong', [
       { path: ['currentPassword'], message: 'the current password is wrong' },
     ]);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { findAccount, markSignedIn, type AccountRow } from '@/db/accounts';
-import { recordAudit } from '@/db/audit';
+import { recordAudit, type AuditActor } from '@/db/audit';
 import type { Database } from '@/db/client';
 import { clearSignInFailures, reserveSignInAttempt } from '@/db/sign-in-attempts';
 import { verifyPassword } from '@/lib/auth/passwords';
@@ -36,12 +36,63 @@ export interface SignInContext {
 /** The one answer for a wrong name, a wrong password, a disabled or password-less account. */
 export const WRONG_CREDENTIALS = 'wrong username or password';
 
+export interface ThrottledCheck {
+  client: string;
+  /** The account the password is for (`account:<username>` in the limits). */
+  username: string;
+  requestId: string | null;
+  limit: SignInLimit;
+  /** Who the audit trail names for a failure: `anonymous` for a sign-in, the person otherwise. */
+  actor: AuditActor;
+  failedAction: 'session.sign_in_failed' | 'account.password_change_failed';
+}
+
+/**
+ * The brute-force limits around one password check, shared by signing in and by changing your
+ * own password (which proves the current one): the turn first (while refused, a
+ * TooManyAttempts without the check running), then the check; a failure is audited, and so is
+ * the failure that starts a lockout or an account's backoff (`session.sign_in_locked`); a
+ * success clears the client's failures.
+ */
+export async function throttledPasswordCheck(
+  db: Database,
+  context: ThrottledCheck,
+  check: () => Promise<boolean>,
+): Promise<boolean> {
+  const { client, username, requestId, limit } = context;
+  const turn = await reserveSignInAttempt(db, { client, account: `account:${username}` }, limit);
+  if (!turn.ok) {
+    const seconds = retryAfterSeconds(turn.lockedUntil, turn.now);
+    logger.info({ key: turn.key, lockedUntil: turn.lockedUntil, requestId }, 'sign-in refused');
+    const from = turn.by === 'client' ? 'from your address' : 'for this account';
+    throw new TooManyAttempts(
+      `too many failed sign-ins ${from}: try again in ${describeWait(seconds)}`,
+      seconds,
+    );
+  }
+  if (await check()) {
+    await clearSignInFailures(db, client, turn.attemptIds);
+    return true;
+  }
+  const by = { ...context.actor, requestId };
+  await recordAudit(db, by, { action: context.failedAction, target: username });
+  for (const { key, lockedUntil } of turn.locksOnFailure) {
+    logger.warn({ key, lockedUntil, requestId }, 'sign-in locked out');
+    await recordAudit(db, by, {
+      action: 'session.sign_in_locked',
+      target: key,
+      reason: `${limit.maxFailures} failed sign-ins within ${describeWait(limit.windowSeconds)}`,
+      after: { lockedUntil: lockedUntil.toISOString() },
+    });
+  }
+  return false;
+}
+
 /**
  * The credential check behind POST /api/session and the sign-in page (server/auth/session.ts then
- * starts the session): the brute-force limits first (while refused, a TooManyAttempts without
- * bcrypt running), then the password, against a dummy hash when the account does not exist.
- * Every attempt is audited (the name typed is the target, never the actor); so is the failure
- * that starts a lockout or an account's backoff, as `session.sign_in_locked`.
+ * starts the session): the brute-force limits (throttledPasswordCheck), then the password,
+ * against a dummy hash when the account does not exist. Every attempt is audited (the name typed
+ * is the target, never the actor).
  */
 export async function checkSignIn(
   db: Database,
@@ -52,42 +103,31 @@ export async function checkSignIn(
   if (!parsed.success) throw invalidInput(parsed.error, 'invalid sign-in');
   const { username, password } = parsed.data;
   const { client, requestId = null, limit = signInLimitFromEnv() } = context;
-  const accountKey = `account:${username}`;
-
-  const turn = await reserveSignInAttempt(db, { client, account: accountKey }, limit);
-  if (!turn.ok) {
-    const seconds = retryAfterSeconds(turn.lockedUntil, turn.now);
-    logger.info({ key: turn.key, lockedUntil: turn.lockedUntil, requestId }, 'sign-in refused');
-    const from = turn.by === 'client' ? 'from your address' : 'for this account';
-    throw new TooManyAttempts(
-      `too many failed sign-ins ${from}: try again in ${describeWait(seconds)}`,
-      seconds,
-    );
-  }
-
-  const account = await findAccount(db, username);
   const check = context.checkPassword ?? verifyPassword;
-  const matches = await check(password, account?.passwordHash ?? null);
-  const anonymous = { actor: 'anonymous', role: 'anonymous' as const, requestId };
-  if (!account || !matches || account.disabled) {
-    await recordAudit(db, anonymous, { action: 'session.sign_in_failed', target: username });
-    for (const { key, lockedUntil } of turn.locksOnFailure) {
-      logger.warn({ key, lockedUntil, requestId }, 'sign-in locked out');
-      await recordAudit(db, anonymous, {
-        action: 'session.sign_in_locked',
-        target: key,
-        reason: `${limit.maxFailures} failed sign-ins within ${describeWait(limit.windowSeconds)}`,
-        after: { lockedUntil: lockedUntil.toISOString() },
-      });
-    }
-    throw new AppError('unauthorized', WRONG_CREDENTIALS);
-  }
-  await clearSignInFailures(db, client, turn.attemptIds);
-  await markSignedIn(db, account.id);
+  let account: AccountRow | null = null;
+  const ok = await throttledPasswordCheck(
+    db,
+    {
+      client,
+      username,
+      requestId,
+      limit,
+      actor: { actor: 'anonymous', role: 'anonymous' },
+      failedAction: 'session.sign_in_failed',
+    },
+    async () => {
+      account = await findAccount(db, username);
+      const matches = await check(password, account?.passwordHash ?? null);
+      return account !== null && matches && !account.disabled;
+    },
+  );
+  if (!ok || !account) throw new AppError('unauthorized', WRONG_CREDENTIALS);
+  const signedIn: AccountRow = account;
+  await markSignedIn(db, signedIn.id);
   await recordAudit(
     db,
-    { actor: account.username, role: account.role, requestId },
+    { actor: signedIn.username, role: signedIn.role, requestId },
     { action: 'session.sign_in' },
   );
-  return account;
+  return signedIn;
 }

@@ -74,3 +74,11 @@ export function errorResponse(
   logger.error({ err: error, requestId, ...where }, 'unhandled error in API route');
   return json({ error: 'internal error', requestId }, { status: 500 });
 }
+
+/**
+ * A 303 to `location` (a path of this app, or the sign-on provider): the browser follows with a
+ * GET. Never cached: the answer carries a cookie meant for this browser alone.
+ */
+export function redirectTo(location: string): Response {
+  return new Response(null, { status: 303, headers: { ...NO_STORE, location } });
+}

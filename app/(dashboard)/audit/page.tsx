@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import Form from 'next/form';
+import { displayNamesOf } from '@/db/accounts';
 import { AUDIT_ACTIONS } from '@/db/audit';
 import { getDb } from '@/db/client';
 import { auditQuerySchema, listAudit } from '@/db/queries/audit';
@@ -24,6 +25,12 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const filters = { action: first(raw.action), target: first(raw.target) };
   const parsed = auditQuerySchema.safeParse({ ...filters, cursor: first(raw.cursor) });
   const page = parsed.success ? forViewer(principal, await listAudit(getDb(), parsed.data)) : null;
+  const people = page
+    ? await displayNamesOf(
+        getDb(),
+        page.items.map((e) => e.actor),
+      )
+    : new Map();
   const base = new URLSearchParams(
     Object.entries(filters).filter((e): e is [string, string] => Boolean(e[1])),
   ).toString();
@@ -63,7 +70,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
       </Form>
       {page ? (
         <Card>
-          <AuditTable items={page.items} />
+          <AuditTable items={page.items} people={people} />
           <nav className={styles.pager} aria-label="Pages">
             {parsed.success && parsed.data.cursor ? (
               <LinkButton href={`/audit${base ? `?${base}` : ''}`} size="small">

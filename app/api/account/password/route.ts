@@ -1,6 +1,6 @@
 import { getDb } from '@/db/client';
 import { auditActorOf } from '@/lib/auth/principal';
-import { startSession } from '@/server/auth/session';
+import { requestClientKey, startSession } from '@/server/auth/session';
 import { changeOwnPassword } from '@/server/commands/accounts';
 import { forbidden } from '@/lib/errors';
 import { viewerRoute } from '@/server/http/api-route';
@@ -20,6 +20,7 @@ export const PUT = viewerRoute(async ({ request, principal, requestId }) => {
     principal.actor,
     await readJsonBody(request),
     auditActorOf(principal, requestId),
+    { client: await requestClientKey() },
   );
   const fresh = await startSession(account);
   return json({ username: fresh.actor, role: fresh.role });
