@@ -21,6 +21,7 @@ const people: Record<string, Person> = {
   'rolf-1': { preferred_username: 'rolf', name: 'Rolf Role', groups: ['rx-staff'] },
   'fake-olga': { preferred_username: ACCOUNTS.operator.username, groups: ['rx-admins'] },
   'pia-1': { preferred_username: 'pia', groups: ['rx-pharmacists'] },
+  'lea-1': { preferred_username: 'lea', name: 'Lea Last', groups: ['rx-admins'] },
 };
 
 const idp = testOidcProvider(people);
@@ -279,6 +280,33 @@ describe('single sign-on (OpenID Connect)', () => {
     const update = await api.request('/api/audit?action=account.update&target=rolf');
     assert.deepEqual(update.body.items[0].before.role, 'viewer');
     assert.deepEqual(update.body.items[0].after.role, 'operator');
+  });
+
+  test('the groups of the last enabled admin no longer say admin: refused, the admin stays', async () => {
+    const asAdmin = await ssoSignIn('lea-1');
+    assert.equal((await whoAmI(asAdmin.session!)).body.role, 'admin');
+    // Every other admin disabled behind the app's back (and enabled again below): lea is the last.
+    const others = await api.db.execute<{ id: number }>(
+      sql`update accounts set disabled = true where role = 'admin' and not disabled and username <> 'lea' returning id`,
+    );
+    try {
+      people['lea-1']!.groups = ['rx-staff'];
+      const demoted = await ssoSignIn('lea-1');
+      assert.equal(demoted.location, '/sign-in?sso=last_admin');
+      assert.equal(demoted.session, undefined);
+      assert.equal((await whoAmI(asAdmin.session!)).body.role, 'admin', 'her session goes on');
+      assert.match((await lastFailure()).reason, /the last enabled admin/);
+    } finally {
+      const ids = others.map((r) => r.id);
+      if (ids.length > 0)
+        await api.db.execute(
+          sql`update accounts set disabled = false where id in (${sql.join(
+            ids.map((id) => sql`${id}`),
+            sql`, `,
+          )})`,
+        );
+    }
+    assert.equal((await account('lea'))?.role, 'admin');
   });
 
   test("an SSO username that is a password account's is refused: no takeover of olga", async () => {

@@ -25,6 +25,8 @@ const SSO_MESSAGES: Record<SsoRefusal, string> = {
   username_taken:
     'Your sign-on username belongs to another RxSaga account: ask an admin to rename one of them.',
   disabled: 'Your account is disabled: ask an admin.',
+  last_admin:
+    'Your sign-on groups no longer make you an admin, and you are the last enabled admin: another account must be made admin first.',
 };
 
 const ssoMessage = (code: unknown) =>

@@ -175,7 +175,9 @@ export async function completeOidcSignIn(
     claims = { ...userinfo, ...idToken };
   } catch (err) {
     const denied = err instanceof oidc.AuthorizationResponseError;
-    logger.warn({ err, requestId }, 'single sign-on refused');
+    // The reason only: openid-client's error objects can carry the ID token's claims (a
+    // person's name, e-mail, groups), which do not belong in the log.
+    logger.warn({ reason: describeFailure(err), requestId }, 'single sign-on refused');
     return refuseSso(
       db,
       new SsoRefused(

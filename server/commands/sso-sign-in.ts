@@ -4,6 +4,7 @@ import {
   lockSsoAccount,
   markSignedIn,
   updateAccount,
+  lockEnabledAdmins,
   type AccountRow,
 } from '@/db/accounts';
 import { findTokenByName } from '@/db/api-tokens';
@@ -35,7 +36,8 @@ export type SsoRefusal =
   | 'no_role'
   | 'no_username'
   | 'username_taken'
-  | 'disabled';
+  | 'disabled'
+  | 'last_admin';
 
 export class SsoRefused extends AppError {
   constructor(
@@ -93,9 +95,17 @@ export async function signInBySso(
     );
 
   const outcome = await db.transaction(async (tx) => {
+    // A sign-on that is not as admin may demote one: the enabled admins are locked first, in
+    // the order updateAccount's command takes them, so the last-admin rule holds here too.
+    const admins = role === 'admin' ? [] : await lockEnabledAdmins(tx);
     const existing = await lockSsoAccount(tx, subject);
     if (existing?.disabled)
       return new SsoRefused('disabled', `the account "${existing.username}" is disabled`);
+    if (existing?.role === 'admin' && admins.length === 1 && admins[0] === existing.id)
+      return new SsoRefused(
+        'last_admin',
+        `the provider's claims would demote "${existing.username}", the last enabled admin: an admin must first give another account the admin role`,
+      );
     if (existing) {
       const displayName = displayNameFromClaims(claims) ?? existing.displayName;
       if (existing.role === role && existing.displayName === displayName) return existing;
