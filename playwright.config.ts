@@ -1,5 +1,6 @@
 import { defineConfig, devices } from '@playwright/test';
 import { resolveBrowser } from './scripts/lib/browser';
+import { e2eOidcPort, oidcAppEnv } from './test/oidc-env';
 
 /**
  * Browser tests against the real thing: `npm start`'s supervisor (web + worker) on port 3100.
@@ -26,6 +27,10 @@ const database: Record<string, string> = process.env.RXSAGA_E2E_DATABASE_URL
       RXSAGA_FSYNC: 'off',
       RXSAGA_FRESH_DB: '1',
     };
+
+// Single sign-on (e2e/sso.spec.ts): the spec starts a real OpenID provider on this port; the app
+// discovers it on the first "Sign in with SSO", so it need not run before the server starts.
+const oidcIssuer = `http://127.0.0.1:${e2eOidcPort()}`;
 
 // CHROMIUM_PATH, else the system's Chromium, else the one inside @sparticuz/chromium (npm).
 const browser = resolveBrowser();
@@ -69,6 +74,7 @@ export default defineConfig({
       RXSAGA_ALERT_EVALUATE_SECONDS: '1',
       RXSAGA_ALERT_INTERVENTIONS: '1',
       RXSAGA_ALERT_INTERVENTIONS_FOR_SECONDS: '0',
+      ...oidcAppEnv(oidcIssuer),
     },
     reuseExistingServer: false,
     // Includes a `next build` when the sources changed since the last one (up to 5 min on 2

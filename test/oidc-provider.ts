@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import { OIDC_CLIENT, oidcAppEnv } from './oidc-env';
 
 /**
  * A real OpenID provider for the tests (the npm package `oidc-provider`, certified by the
@@ -22,12 +23,10 @@ export interface Person {
   groups?: string[];
 }
 
-export const OIDC_CLIENT = { id: 'rxsaga-test', secret: 'rxsaga-test-client-secret-0123' };
-
 export interface OidcProvider {
   issuer: string;
-  /** Listens on a free loopback port; answers RXSAGA_OIDC_* for the app. */
-  start: () => Promise<Record<string, string>>;
+  /** Listens on a loopback port (a free one unless given); answers RXSAGA_OIDC_* for the app. */
+  start: (port?: number) => Promise<Record<string, string>>;
   stop: () => Promise<void>;
   registerClient: (redirectUri: string) => void;
   /**
@@ -39,20 +38,13 @@ export interface OidcProvider {
   signIn: (authorizationUrl: string, login: string) => Promise<URL>;
 }
 
-export function testOidcProvider(
-  people: Record<string, Person>,
-  roles: { admin: string; operator: string; viewer: string } = {
-    admin: 'rx-admins',
-    operator: 'rx-pharmacists',
-    viewer: 'rx-staff',
-  },
-): OidcProvider {
+export function testOidcProvider(people: Record<string, Person>): OidcProvider {
   let server: Server | undefined;
   let provider: Provider | undefined;
   let redirectUri = '';
   const idp: OidcProvider = {
     issuer: '',
-    async start() {
+    async start(port = 0) {
       server = createServer((req, res) => {
         if (!provider) {
           res.writeHead(503).end('the provider has no client yet');
@@ -60,17 +52,12 @@ export function testOidcProvider(
         }
         void provider.callback()(req, res);
       });
-      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, '127.0.0.1', resolve);
+      });
       idp.issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      return {
-        RXSAGA_OIDC_ISSUER: idp.issuer,
-        RXSAGA_OIDC_CLIENT_ID: OIDC_CLIENT.id,
-        RXSAGA_OIDC_CLIENT_SECRET: OIDC_CLIENT.secret,
-        RXSAGA_OIDC_SCOPES: 'openid profile email groups',
-        RXSAGA_OIDC_ADMIN_VALUES: roles.admin,
-        RXSAGA_OIDC_OPERATOR_VALUES: roles.operator,
-        RXSAGA_OIDC_VIEWER_VALUES: roles.viewer,
-      };
+      return oidcAppEnv(idp.issuer);
     },
     async stop() {
       server?.closeAllConnections();
