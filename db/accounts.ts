@@ -103,17 +103,20 @@ export async function listAccounts(db: DbOrTx, idleSeconds: number): Promise<Acc
     .from(accounts)
     .leftJoin(active, eq(active.accountId, accounts.id))
     .orderBy(asc(accounts.username));
-  return rows.map(({ account: a, n }) => ({
-    username: a.username,
-    displayName: a.displayName,
-    role: a.role,
-    disabled: a.disabled,
-    createdAt: a.createdAt.toISOString(),
-    lastSignInAt: a.lastSignInAt?.toISOString() ?? null,
-    sso: a.ssoSubject !== null,
-    activeSessions: Number(n ?? 0),
-  }));
+  return rows.map(({ account: a, n }) => accountViewOf(a, Number(n ?? 0)));
 }
+
+/** An account as the People page and /api/users show it: never its password hash. */
+export const accountViewOf = (a: AccountRow, activeSessions = 0): AccountView => ({
+  username: a.username,
+  displayName: a.displayName,
+  role: a.role,
+  disabled: a.disabled,
+  createdAt: a.createdAt.toISOString(),
+  lastSignInAt: a.lastSignInAt?.toISOString() ?? null,
+  sso: a.ssoSubject !== null,
+  activeSessions,
+});
 
 /**
  * The display names of the accounts among `usernames` that have one (the Audit page shows the

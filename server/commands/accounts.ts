@@ -1,4 +1,5 @@
 import {
+  accountViewOf,
   findAccount,
   insertAccount,
   listAccounts,
@@ -34,17 +35,6 @@ const SSO_HAS_NO_PASSWORD = 'this account signs in through single sign-on: it ha
 
 export const accountsOf = (db: Database, idleSeconds: number) => listAccounts(db, idleSeconds);
 
-const viewOf = (a: AccountRow, activeSessions = 0): AccountView => ({
-  username: a.username,
-  displayName: a.displayName,
-  role: a.role,
-  disabled: a.disabled,
-  createdAt: a.createdAt.toISOString(),
-  lastSignInAt: a.lastSignInAt?.toISOString() ?? null,
-  sso: a.ssoSubject !== null,
-  activeSessions,
-});
-
 /** What the audit trail keeps of an account: never its password hash. */
 const auditedFields = (a: AccountRow) => ({
   displayName: a.displayName,
@@ -76,7 +66,7 @@ export async function createAccount(
       target: username,
       after: auditedFields(row),
     });
-    return viewOf(row);
+    return accountViewOf(row);
   });
 }
 
@@ -131,7 +121,7 @@ export async function changeAccount(
         ...(passwordHash !== undefined ? { password: 'changed' } : {}),
       },
     });
-    return viewOf(after);
+    return accountViewOf(after);
   });
 }
 
