@@ -346,6 +346,29 @@ export const signalEventStatsHourly = pgTable(
 );
 
 /**
+ * The all-time figures of /api/metrics (db/queries/metrics.ts), kept as counters so a scrape
+ * reads a few dozen rows whatever the history, and archiving (which deletes hot rows) changes
+ * none of them. Named `sagas_started`, `sagas_completed`, `sagas_cancelled`,
+ * `duration_bucket:<i>` (finished sagas whose duration is at most DURATION_BUCKETS[i], above
+ * the one before; i = DURATION_BUCKETS.length: above them all), `duration_micros` (their
+ * durations' sum) and `signal:<type>:<task>` (signal events by type and the task a retry or an
+ * escalation names, '' otherwise). Written by triggers (migration 0013_metric_counters), not
+ * by the app: every change appends a row to metric_counter_deltas, which takes no lock that
+ * another writer waits for, and compact_metric_counters() (every worker's sweep) folds the
+ * deltas into metric_counters. A figure is its metric_counters value plus its deltas.
+ */
+export const metricCounters = pgTable('metric_counters', {
+  name: text('name').primaryKey(),
+  value: bigint('value', { mode: 'number' }).notNull(),
+});
+
+/** Changes to metric_counters not yet folded in; see there. No index: it is read whole. */
+export const metricCounterDeltas = pgTable('metric_counter_deltas', {
+  name: text('name').notNull(),
+  value: bigint('value', { mode: 'number' }).notNull(),
+});
+
+/**
  * Paused tasks (docs/incidents.md): while a task has a row here, a saga that reaches it waits
  * (paused_sagas) instead of running it. Resume deletes the row; the audit log keeps the history.
  */

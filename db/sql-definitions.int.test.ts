@@ -4,13 +4,15 @@ import { sql } from 'drizzle-orm';
 import { EVENT_TYPES } from '@/lib/saga/events';
 import { SAGA_STATES, TERMINAL_STATES } from '@/lib/saga/model';
 import { useSagaTestDatabase } from '@/test/saga-harness';
+import { DURATION_BUCKETS } from './queries/metrics';
 import { SIGNAL_EVENT_TYPES } from './schema';
 
 const ctx = useSagaTestDatabase();
 
 /**
  * Migration 0008_sql_definitions gives SQL the two definitions it shares with TypeScript:
- * saga_state_is_terminal() (TERMINAL_STATES) and event_type_is_signal() (SIGNAL_EVENT_TYPES).
+ * saga_state_is_terminal() (TERMINAL_STATES) and event_type_is_signal() (SIGNAL_EVENT_TYPES);
+ * 0013_metric_counters a third, saga_metrics_duration_bucket() (DURATION_BUCKETS).
  * Changing a constant without a migration that changes its function fails here.
  */
 describe('SQL definitions match the TypeScript constants', () => {
@@ -31,6 +33,18 @@ describe('SQL definitions match the TypeScript constants', () => {
     assert.equal(rows.length, EVENT_TYPES.length);
     for (const r of rows) {
       assert.equal(r.signal, (SIGNAL_EVENT_TYPES as readonly string[]).includes(r.type), r.type);
+    }
+  });
+
+  test('saga_metrics_duration_bucket(seconds) is the first of DURATION_BUCKETS at or above it', async () => {
+    const probes = [0, 0.25, ...DURATION_BUCKETS.flatMap((le) => [le - 1e-6, le, le + 1e-6]), 1e6];
+    const rows = await ctx.db.execute<{ seconds: number; bucket: number }>(sql`
+      select s as seconds, saga_metrics_duration_bucket(s) as bucket
+      from unnest(${`{${probes.join(',')}}`}::float8[]) s`);
+    assert.equal(rows.length, probes.length);
+    for (const r of rows) {
+      const first = DURATION_BUCKETS.findIndex((le) => r.seconds <= le);
+      assert.equal(r.bucket, first === -1 ? DURATION_BUCKETS.length : first, String(r.seconds));
     }
   });
 

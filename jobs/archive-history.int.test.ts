@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { findArchivedSaga } from '@/db/archive';
 import { getConnection } from '@/db/client';
+import { readMetricsSnapshot } from '@/db/queries/metrics';
 import { getStats } from '@/db/queries/stats';
 import { replayProjections } from '@/db/replay';
 import { archiveHistory, restoreArchive } from '@/jobs/archive-history';
@@ -24,6 +25,7 @@ import {
   withWorker,
 } from '@/test/saga-harness';
 import { ageSagas, HOT_TABLES } from '@/test/history';
+import { countersOf, exactCounters } from '@/test/metrics';
 
 const ctx = useSagaTestDatabase();
 const run = promisify(execFile);
@@ -52,6 +54,9 @@ async function snapshot() {
   return JSON.parse(JSON.stringify(out)) as Record<string, unknown>;
 }
 
+/** The scrape's all-time figures (counters, histogram): archiving must not change them. */
+const counters = async () => countersOf(await readMetricsSnapshot(ctx.db));
+
 const count = async (query: string) =>
   (await ctx.db.execute<{ n: number }>(sql.raw(`select count(*)::int as n from ${query}`)))[0]!.n;
 
@@ -59,6 +64,7 @@ describe('archive and restore', () => {
   let before: Record<string, unknown>;
   let statsBefore: unknown;
   let oldFinished: number;
+  let metricsBefore: Awaited<ReturnType<typeof counters>>;
 
   test('finished sagas older than the hot window move to verified files; stats do not change', async () => {
     const inputs = [
@@ -93,6 +99,8 @@ describe('archive and restore', () => {
     before = await snapshot();
     // The rollups' figures (what `all` reads once history is long, and always beside an archive).
     statsBefore = await getStats(ctx.db, 'all', { rollupMinFinished: 0 });
+    metricsBefore = await counters();
+    assert.deepEqual(metricsBefore, await exactCounters(ctx.db));
 
     const progress: number[] = [];
     const dir = path.join(scratch, 'a');
@@ -138,6 +146,7 @@ describe('archive and restore', () => {
 
     // All-time figures, stock available and the rollups are what they were.
     assert.deepEqual(await getStats(ctx.db, 'all', { rollupMinFinished: 0 }), statsBefore);
+    assert.deepEqual(await counters(), metricsBefore);
     const now = await snapshot();
     assert.deepEqual(now.rollup, before.rollup);
     assert.deepEqual(now.signals, before.signals);
@@ -164,6 +173,7 @@ describe('archive and restore', () => {
     await replayProjections(ctx.db);
     assert.deepEqual(await snapshot(), hot);
     assert.deepEqual(await getStats(ctx.db, 'all', { rollupMinFinished: 0 }), statsBefore);
+    assert.deepEqual(await counters(), metricsBefore);
   });
 
   test('npm run restore brings one saga back by order id, exactly', async () => {
@@ -201,6 +211,8 @@ describe('archive and restore', () => {
     assert.equal(await count('archived_sagas'), 0);
     assert.deepEqual(await snapshot(), before);
     assert.deepEqual(await getStats(ctx.db, 'all', { rollupMinFinished: 0 }), statsBefore);
+    assert.deepEqual(await counters(), metricsBefore);
+    assert.deepEqual(await exactCounters(ctx.db), metricsBefore);
 
     await ctx.db.execute(sql`update order_fulfillment_sagas set attempts = 9`);
     await replayProjections(ctx.db);

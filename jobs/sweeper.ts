@@ -4,6 +4,7 @@ import type { WorkerUtils } from 'graphile-worker';
 import type { Database } from '@/db/client';
 import { databaseNow } from '@/db/clock';
 import { RELEASE_PAUSED_TASK } from '@/db/pauses';
+import { compactMetricCounters } from '@/db/queries/metrics';
 import { applyDecision, lockSaga } from '@/db/saga-store';
 import { logger } from '@/server/logger';
 import { interventionRequired } from '@/lib/saga/decide';
@@ -126,6 +127,8 @@ export async function sweep(o: SweeperOptions): Promise<void> {
   await releaseDeadWorkers(o);
   await purgeSupersededJobs(o);
   await flagStalledSagas(o);
+  // Keeps the deltas a metrics scrape sums to what a few sweeps' worth of sagas leave.
+  await compactMetricCounters(o.db);
 }
 
 function sqlTextArray(values: string[]) {

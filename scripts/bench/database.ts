@@ -91,6 +91,7 @@ export async function resetForRun(sql: postgres.Sql): Promise<void> {
   await sql.unsafe(`
     truncate events, order_fulfillment_sagas, orders, prescriptions, inventory_reservations, shipments,
       fault_injections, worker_heartbeats, saga_stats_hourly, signal_event_stats_hourly,
+      metric_counters, metric_counter_deltas,
       graphile_worker._private_jobs, graphile_worker._private_job_queues;
   `);
   await seedCatalog(sql);

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { compactMetricCounters, readMetricsSnapshot } from '@/db/queries/metrics';
+import { replayProjections } from '@/db/replay';
+import { createOrder } from '@/server/commands/create-order';
+import { countersOf, exactCounters } from '@/test/metrics';
+import {
+  orderInput,
+  useSagaTestDatabase,
+  waitForSettled,
+  withPostalCode,
+  withWorker,
+} from '@/test/saga-harness';
+import { insertSagaRows } from '@/test/saga-rows';
+
+const ctx = useSagaTestDatabase();
+
+const counted = async () => countersOf(await readMetricsSnapshot(ctx.db));
+const deltas = async () =>
+  (
+    await ctx.db.execute<{ n: number }>(sql`select count(*)::int as n from metric_counter_deltas`)
+  )[0]!.n;
+
+/**
+ * The scrape's all-time figures come from counters that triggers keep (migration 0013), not from
+ * a pass over every saga and event: they must equal that pass, whatever wrote the rows.
+ */
+describe('metrics counters', () => {
+  test('equal the exact count after real sagas of every outcome, before and after compaction', async () => {
+    const inputs = [
+      orderInput(),
+      orderInput({ prescriberId: 'PR-REVOKED' }),
+      withPostalCode('00000'),
+      withPostalCode('00503'),
+      withPostalCode('00504'),
+    ];
+    for (let i = 0; i < 2; i++) for (const input of inputs) await createOrder(ctx.db, input);
+    await withWorker(() => waitForSettled(ctx.db));
+    const exact = await exactCounters(ctx.db);
+    assert.equal(exact.sagasStarted, 10);
+    assert.ok(exact.sagasCancelled > 0 && exact.sagasCompleted > 0);
+    assert.ok(exact.failuresByTask.some((f) => f.transient > 0 && f.intervention > 0));
+    assert.deepEqual(await counted(), exact);
+
+    // The worker's sweep folded some or all of the deltas in; folding the rest changes nothing.
+    await compactMetricCounters(ctx.db);
+    assert.equal(await deltas(), 0);
+    assert.deepEqual(await counted(), exact);
+  });
+
+  test('follow direct writes: finished rows at the histogram edges, a state change, a delete', async () => {
+    const ids = await insertSagaRows(ctx.db, [
+      { state: 'COMPLETED', startedAgo: 100, durationSeconds: 0.5 },
+      { state: 'COMPLETED', startedAgo: 100, durationSeconds: 0.500001 },
+      { state: 'CANCELLED', startedAgo: 9000, durationSeconds: 3600 },
+      { state: 'CANCELLED', startedAgo: 9000, durationSeconds: 3600.25 },
+      { state: 'PENDING_SHIPMENT', startedAgo: 50 },
+    ]);
+    assert.deepEqual(await counted(), await exactCounters(ctx.db));
+    await ctx.db.execute(sql`
+      update order_fulfillment_sagas set state = 'CANCELLED', completed_at = completed_at + interval '2 s'
+      where saga_id = ${ids[0]!}`);
+    await ctx.db.execute(sql`
+      update order_fulfillment_sagas set state = 'COMPLETED', completed_at = now()
+      where saga_id = ${ids[4]!}`);
+    await ctx.db.execute(sql`delete from order_fulfillment_sagas where saga_id = ${ids[2]!}`);
+    assert.deepEqual(await counted(), await exactCounters(ctx.db));
+  });
+
+  test('a replay rebuilds them to the same figures', async () => {
+    await replayProjections(ctx.db);
+    assert.equal(await deltas(), 0);
+    assert.deepEqual(await counted(), await exactCounters(ctx.db));
+  });
+});
