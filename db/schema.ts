@@ -113,8 +113,11 @@ export const orderFulfillmentSagas = pgTable(
     index('sagas_completed_at_idx')
       .on(t.completedAt)
       .where(sql`${t.completedAt} is not null`),
+    // In-flight sagas by last progress (the stall detector, the alert facts). The other columns
+    // let the stats' in-flight counts (stats-rollup.ts readInFlight) read the index alone:
+    // sagas waiting for a human stay in flight, so these grow with history.
     index('sagas_in_flight_updated_at_idx')
-      .on(t.updatedAt)
+      .on(t.updatedAt, t.state, t.startedAt, t.needsIntervention)
       .where(sql`not saga_state_is_terminal(${t.state})`),
     check('sagas_state_valid', inList('state', SAGA_STATES)),
     check('sagas_attempts_nonnegative', sql`${t.attempts} >= 0`),

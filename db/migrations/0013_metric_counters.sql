@@ -8,6 +8,9 @@ CREATE TABLE "metric_counters" (
 	"value" bigint NOT NULL
 );
 --> statement-breakpoint
+DROP INDEX "sagas_in_flight_updated_at_idx";--> statement-breakpoint
+CREATE INDEX "sagas_in_flight_updated_at_idx" ON "order_fulfillment_sagas" USING btree ("updated_at","state","started_at","needs_intervention") WHERE not saga_state_is_terminal("order_fulfillment_sagas"."state");
+--> statement-breakpoint
 -- Hand-written below (drizzle-kit does not generate functions or triggers). The all-time figures
 -- of /api/metrics as counters (db/schema.ts metricCounters): a scrape reads a few dozen rows,
 -- not every saga and signal event, and archiving, which deletes hot rows under
@@ -62,7 +65,10 @@ BEGIN
 END
 $$;
 --> statement-breakpoint
+-- Archive and restore move thousands of rows a batch with the counters off: the WHEN clauses
+-- skip the call altogether then (the function checks again for the other writers).
 CREATE TRIGGER sagas_metric_counters_insert AFTER INSERT ON order_fulfillment_sagas FOR EACH ROW
+  WHEN (current_setting('rxsaga.rollups', true) IS DISTINCT FROM 'off')
   EXECUTE FUNCTION metric_counters_saga_trigger();
 --> statement-breakpoint
 -- A step of an in-flight saga changes nothing counted: only a change of state, start or
@@ -74,6 +80,7 @@ CREATE TRIGGER sagas_metric_counters_update AFTER UPDATE ON order_fulfillment_sa
   EXECUTE FUNCTION metric_counters_saga_trigger();
 --> statement-breakpoint
 CREATE TRIGGER sagas_metric_counters_delete AFTER DELETE ON order_fulfillment_sagas FOR EACH ROW
+  WHEN (current_setting('rxsaga.rollups', true) IS DISTINCT FROM 'off')
   EXECUTE FUNCTION metric_counters_saga_trigger();
 --> statement-breakpoint
 CREATE FUNCTION metric_counters_signal_trigger() RETURNS trigger
@@ -86,7 +93,8 @@ END
 $$;
 --> statement-breakpoint
 CREATE TRIGGER events_signal_metric_counters AFTER INSERT ON events FOR EACH ROW
-  WHEN (event_type_is_signal(NEW.type)) EXECUTE FUNCTION metric_counters_signal_trigger();
+  WHEN (event_type_is_signal(NEW.type) AND current_setting('rxsaga.rollups', true) IS DISTINCT FROM 'off')
+  EXECUTE FUNCTION metric_counters_signal_trigger();
 --> statement-breakpoint
 -- Folds the deltas into the counters; returns how many it folded (0 when another compaction
 -- holds the lock). One statement: a scrape sees the deltas or the counters they became, never

@@ -62,7 +62,9 @@ describe('stats rollups', () => {
           durationSeconds: 0.05 + ((i * 31) % 97) / 10,
         });
     }
-    // Either side of the 7d edge, in the hour the rollup leaves to the saga table.
+    // Either side of the 24h and 7d edges, in the hour the rollup leaves to the saga table.
+    specs.push({ state: 'COMPLETED', startedAgo: DAY - 30, durationSeconds: 2 });
+    specs.push({ state: 'CANCELLED', startedAgo: DAY + 30, durationSeconds: 2 });
     specs.push({ state: 'COMPLETED', startedAgo: 7 * DAY - 30, durationSeconds: 3 });
     specs.push({ state: 'COMPLETED', startedAgo: 7 * DAY + 30, durationSeconds: 3 });
     specs.push({
@@ -72,13 +74,13 @@ describe('stats rollups', () => {
       needsIntervention: true,
     });
     await insertSagaRows(ctx.db, specs);
-    for (const ago of [60, 3 * DAY, 7 * DAY - 10, 7 * DAY + 10, 12 * DAY]) {
+    for (const ago of [60, DAY - 10, DAY + 10, 3 * DAY, 7 * DAY - 10, 7 * DAY + 10, 12 * DAY]) {
       await insertCompensationEvent(ctx.db, 'order.cancelled', ago);
       await insertCompensationEvent(ctx.db, 'order.inventory_released', ago + 5);
     }
     await assertStatsRollupsMatch(ctx.db);
 
-    for (const window of ['7d', 'all'] as const) {
+    for (const window of ['24h', '7d', 'all'] as const) {
       // One transaction: both read the same now().
       const [exact, rolled] = await ctx.db.transaction(async (tx) => [
         await getStats(tx, window),

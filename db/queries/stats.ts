@@ -38,12 +38,14 @@ const WINDOW_SECONDS: Record<Exclude<StatsWindow, 'all'>, number> = {
 const BUCKET_SECONDS = [300, 3600, 6 * 3600, 86_400, 7 * 86_400, 30 * 86_400];
 const MAX_BUCKETS = 48;
 /**
- * 7d and all read the hourly rollups (stats-rollup.ts) once the window holds this many finished
- * sagas: every count stays exact, but p50 / p95 are then read from the duration histogram, to
- * its resolution (one bucket, ~9 % wide). Below it the exact queries are cheap enough and exact.
+ * 24h, 7d and all read the hourly rollups (stats-rollup.ts) once the window holds this many
+ * finished sagas, so their cost follows the hours they span, not the sagas in them: every count
+ * stays exact (the partial hour at the window's start is read from the saga table), but p50 /
+ * p95 are then read from the duration histogram, to its resolution (one bucket, ~9 % wide).
+ * Below it the exact queries are cheap (a few milliseconds) and exact.
  */
-export const ROLLUP_MIN_FINISHED = 50_000;
-const ROLLUP_WINDOWS: readonly StatsWindow[] = ['7d', 'all'];
+export const ROLLUP_MIN_FINISHED = 5_000;
+const ROLLUP_WINDOWS: readonly StatsWindow[] = ['24h', '7d', 'all'];
 
 export interface StatsBucket {
   start: string;

@@ -435,7 +435,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
     tag: 'Stats',
     summary: 'KPIs and chart series over a window',
     description:
-      'Over sagas started in the window. Ratios and durations are null when no saga has finished. For 7d / all over 50,000 finished sagas, p50 / p95 come from an hourly histogram (within one ~9 %-wide bucket).',
+      'Over sagas started in the window. Ratios and durations are null when no saga has finished. For 24h / 7d / all over 5,000 finished sagas, p50 / p95 come from an hourly histogram (within one ~9 %-wide bucket).',
     query: statsQuerySchema,
     responses: { 200: { description: 'The figures.', schema: statsSchema } },
   },
