@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import { CpuMeter, MachineCpuMeter, postmasterPid } from './cpu';
 import { resetForRun } from './database';
 import { makeOrders, type BenchOrder } from './orders';
-import { percentile, round } from './report';
+import { percentile, round, table } from './report';
 import { startWorkers } from './workers';
 
 /**
@@ -30,23 +30,54 @@ export interface BulkBenchOptions {
   log: (m: string) => void;
 }
 
+/** New sagas' latency (started → completed) and wait (started → their first step began). */
+export interface NewSagaFigures {
+  count: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  /** Until the first step's transaction began: the time the saga's job waited in the queue. */
+  firstStepP95Ms: number | null;
+}
+
+/** One second of the operation, as the sampler saw it. */
+export interface BulkSample {
+  /** Seconds since the operation was created. */
+  t: number;
+  /** The operation's sagas with an outcome (its own events written). */
+  processed: number;
+  /** Its sagas whose compensations have all run (CANCELLED). */
+  compensated: number;
+  /** graphile-worker jobs by priority: due and waiting, and locked (taken by a worker). */
+  queue: Record<string, { due: number; locked: number }>;
+}
+
 export interface BulkBenchResult {
   flagged: number;
   flagSeconds: number;
   operation: { total: number; succeeded: number; skipped: number; failed: number; status: string };
-  /** createdAt → finishedAt of the operation (database clock). */
+  /** createdAt → finishedAt of the operation: its own events for every saga (database clock). */
   finishSeconds: number;
-  /** Until every cancelled saga finished its compensations. */
+  /** createdAt → the last of its sagas reaching CANCELLED: every compensation ran (database clock). */
   compensatedSeconds: number;
-  quietP95Ms: number | null;
-  duringP95Ms: number | null;
+  quiet: NewSagaFigures;
+  /** New sagas started while the operation wrote its events. */
+  duringOperation: NewSagaFigures;
+  /** New sagas started after that, while its compensations still ran. */
+  duringCompensations: NewSagaFigures;
+  /** Of every new saga started before the last compensation: the goal's figure. */
+  during: NewSagaFigures;
   ratio: number | null;
   machineCpuPct: number;
   /**
-   * CPU seconds from the operation's start until every compensation ran: the worker processes,
-   * PostgreSQL (every backend), and this process (which offers the new orders).
+   * CPU seconds per process tree, while the operation wrote its events and then until every
+   * compensation ran: the worker processes, PostgreSQL (every backend), and the web side (this
+   * process, which creates the new orders as the web app's POST /api/orders does).
    */
-  cpuSeconds: { workers: number; postgres: number; bench: number };
+  cpuSeconds: {
+    operation: { workers: number; postgres: number; web: number };
+    compensations: { workers: number; postgres: number; web: number };
+  };
+  samples: BulkSample[];
   /** The machine's 1-minute load average when the operation started and when it ended. */
   load: { start: number; end: number };
   ok: boolean;
@@ -54,17 +85,52 @@ export interface BulkBenchResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function p95Of(sql: postgres.Sql, prefix: string): Promise<number | null> {
-  const rows = await sql<{ ms: number }[]>`
-    select extract(epoch from (completed_at - started_at)) * 1000 as ms
-    from order_fulfillment_sagas where order_id like ${`${prefix}%`} and state = 'COMPLETED'
-    order by 1`;
-  return rows.length
-    ? percentile(
-        rows.map((r) => Number(r.ms)),
-        0.95,
-      )
-    : null;
+const p = (sorted: number[], q: number) => (sorted.length ? round(percentile(sorted, q)) : null);
+
+/** NewSagaFigures of the completed sagas of `prefix` started in [from, to) (database clock). */
+async function newSagaFigures(
+  sql: postgres.Sql,
+  prefix: string,
+  from: Date | null = null,
+  to: Date | null = null,
+): Promise<NewSagaFigures> {
+  const rows = await sql<{ ms: number; first_ms: number }[]>`
+    select extract(epoch from (s.completed_at - s.started_at)) * 1000 as ms,
+      extract(epoch from ((select min(e.recorded_at) from events e
+        where e.stream_id = 'order_fulfillment_saga-' || s.saga_id and e.version = 2)
+        - s.started_at)) * 1000 as first_ms
+    from order_fulfillment_sagas s
+    where s.order_id like ${`${prefix}%`} and s.state = 'COMPLETED'
+      and (${from}::timestamptz is null or s.started_at >= ${from}::timestamptz)
+      and (${to}::timestamptz is null or s.started_at < ${to}::timestamptz)`;
+  const ms = rows.map((r) => Number(r.ms)).sort((a, b) => a - b);
+  const first = rows.map((r) => Number(r.first_ms)).sort((a, b) => a - b);
+  return { count: ms.length, p50Ms: p(ms, 50), p95Ms: p(ms, 95), firstStepP95Ms: p(first, 95) };
+}
+
+async function sample(
+  sql: postgres.Sql,
+  operationId: string,
+  createdAt: Date,
+): Promise<BulkSample> {
+  const [progress] = await sql<{ t: number; processed: number; compensated: number }[]>`
+    select extract(epoch from (clock_timestamp() - ${createdAt}::timestamptz))::float8 as t,
+      (select count(*)::int from bulk_operation_items
+        where operation_id = ${operationId}::uuid and outcome is not null) as processed,
+      (select count(*)::int from order_fulfillment_sagas
+        where order_id like 'STUCK%' and state = 'CANCELLED') as compensated`;
+  const jobs = await sql<{ priority: number; due: number; locked: number }[]>`
+    select priority, count(*) filter (where locked_at is null and run_at <= now())::int as due,
+      count(*) filter (where locked_at is not null)::int as locked
+    from graphile_worker._private_jobs group by priority order by priority`;
+  return {
+    t: round(Number(progress!.t)),
+    processed: progress!.processed,
+    compensated: progress!.compensated,
+    queue: Object.fromEntries(
+      jobs.map((j) => [String(j.priority), { due: j.due, locked: j.locked }]),
+    ),
+  };
 }
 
 async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 600_000) {
@@ -127,7 +193,7 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
     o.log(`quiet run: ${count} new orders at ${o.rate}/s…`);
     await offer(app.db, makeOrders(count, { mix: false, prefix: 'QUIET', seed: 5 }), o.rate);
     await waitUntil(() => settled(sql, 'QUIET'), 'the quiet run');
-    const quietP95Ms = await p95Of(sql, 'QUIET');
+    const quiet = await newSagaFigures(sql, 'QUIET');
 
     o.log(`bulk cancel of every flagged saga, new orders at ${o.rate}/s meanwhile…`);
     const machine = new MachineCpuMeter();
@@ -136,10 +202,13 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
     if (!pgPid)
       o.log('PostgreSQL runs elsewhere (not readable under /proc): its CPU is not counted');
     const cpu = new CpuMeter({ workers: procs.pids, postgres: () => (pgPid ? [pgPid] : []) });
+    const webCpu = () => {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1e6;
+    };
     cpu.begin();
-    const benchCpu = process.cpuUsage();
+    const web0 = webCpu();
     const loadStart = loadavg()[0]!;
-    const started = Date.now();
     const answer = await startBulkOperation(
       app.db,
       {
@@ -150,6 +219,7 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
       { actor: 'bench', role: 'operator' },
     );
     if (answer.dryRun) throw new Error('unexpected dry run');
+    const created = new Date((await getBulkOperation(app.db, answer.operationId))!.createdAt);
     let n = 0;
     const during = (async () => {
       const start = performance.now();
@@ -165,32 +235,39 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
     })();
     // Should a wait below fail, the offering stops before the connections close under it.
     offering = during.catch(() => {});
-    await waitUntil(
+    const samples: BulkSample[] = [];
+    const sampleUntil = async (done: () => Promise<boolean>, what: string) => {
+      const deadline = Date.now() + 600_000;
+      let next = Date.now();
+      while (!(await done())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        if (Date.now() >= next) {
+          samples.push(await sample(sql, answer.operationId, created));
+          next += 1000;
+        }
+        await sleep(Math.max(0, Math.min(250, next - Date.now())));
+      }
+    };
+    await sampleUntil(
       async () => (await getBulkOperation(app.db, answer.operationId))?.status !== 'running',
       'the operation to finish',
     );
+    const cpuOperation: Record<string, number> = { ...cpu.end(), web: webCpu() - web0 };
     const op = await getBulkOperation(app.db, answer.operationId);
-    const finishSeconds = op?.finishedAt
-      ? (Date.parse(op.finishedAt) - Date.parse(op.createdAt)) / 1000
-      : Number.NaN;
-    await waitUntil(() => settled(sql, 'STUCK'), 'the compensations');
-    const compensatedSeconds = (Date.now() - started) / 1000;
-    const cpuMs = cpu.end();
-    const { user, system } = process.cpuUsage(benchCpu);
-    const cpuSeconds = {
-      workers: (cpuMs.workers ?? 0) / 1000,
-      postgres: (cpuMs.postgres ?? 0) / 1000,
-      bench: (user + system) / 1e6,
-    };
+    const finished = op?.finishedAt ? new Date(op.finishedAt) : new Date();
+    await sampleUntil(() => settled(sql, 'STUCK'), 'the compensations');
+    const cpuAll: Record<string, number> = { ...cpu.end(), web: webCpu() - web0 };
     const load = { start: loadStart, end: loadavg()[0]! };
     stopOffering = true;
     await during;
     await waitUntil(() => settled(sql, 'DURING'), 'the orders offered during the operation');
     const machineCpuPct = machine.end();
-    const duringP95Ms = await p95Of(sql, 'DURING');
-    const [{ cancelled } = { cancelled: 0 }] = await sql<{ cancelled: number }[]>`
-      select count(*)::int as cancelled from order_fulfillment_sagas
+    const [last] = await sql<{ at: Date; cancelled: number }[]>`
+      select max(updated_at) as at, count(*)::int as cancelled from order_fulfillment_sagas
       where order_id like 'STUCK%' and state = 'CANCELLED'`;
+    const compensatedAt = last!.at;
+    const sec = (from: Date, to: Date) => (to.getTime() - from.getTime()) / 1000;
+    const duringAll = await newSagaFigures(sql, 'DURING', null, compensatedAt);
     const operation = {
       total: op?.total ?? 0,
       succeeded: op?.succeeded ?? 0,
@@ -198,19 +275,40 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
       failed: op?.failed ?? 0,
       status: op?.status ?? 'missing',
     };
+    const seconds = (ms: number | undefined) => round((ms ?? 0) / 1000);
+    const tree = (c: Record<string, number>, web: number) => ({
+      workers: seconds(c.workers),
+      postgres: seconds(c.postgres),
+      web: round(web),
+    });
     return {
       flagged,
       flagSeconds,
       operation,
-      finishSeconds,
-      compensatedSeconds,
-      quietP95Ms,
-      duringP95Ms,
-      ratio: quietP95Ms && duringP95Ms ? duringP95Ms / quietP95Ms : null,
+      finishSeconds: op?.finishedAt ? sec(created, finished) : Number.NaN,
+      compensatedSeconds: sec(created, compensatedAt),
+      quiet,
+      duringOperation: await newSagaFigures(sql, 'DURING', null, finished),
+      duringCompensations: await newSagaFigures(sql, 'DURING', finished, compensatedAt),
+      during: duringAll,
+      ratio: quiet.p95Ms && duringAll.p95Ms ? duringAll.p95Ms / quiet.p95Ms : null,
       machineCpuPct,
-      cpuSeconds,
+      cpuSeconds: {
+        operation: tree(cpuOperation, cpuOperation.web ?? 0),
+        compensations: tree(
+          {
+            workers: (cpuAll.workers ?? 0) - (cpuOperation.workers ?? 0),
+            postgres: (cpuAll.postgres ?? 0) - (cpuOperation.postgres ?? 0),
+          },
+          (cpuAll.web ?? 0) - (cpuOperation.web ?? 0),
+        ),
+      },
+      samples,
       load,
-      ok: operation.status === 'done' && operation.succeeded === o.sagas && cancelled === o.sagas,
+      ok:
+        operation.status === 'done' &&
+        operation.succeeded === o.sagas &&
+        last!.cancelled === o.sagas,
     };
   } finally {
     stopOffering = true;
@@ -220,20 +318,54 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
   }
 }
 
+const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
+const figures = (f: NewSagaFigures) =>
+  `p95 ${ms(f.p95Ms)} (p50 ${ms(f.p50Ms)}, first step began p95 ${ms(f.firstStepP95Ms)}; ${f.count} sagas)`;
+
+/** Every 5th sample: how the operation, its compensations and the job queue moved. */
+function timeline(samples: readonly BulkSample[]): string[] {
+  const priorities = [...new Set(samples.flatMap((s) => Object.keys(s.queue)))].sort(
+    (a, b) => Number(a) - Number(b),
+  );
+  const rows = samples
+    .filter((_, i) => i % 5 === 0 || i === samples.length - 1)
+    .map((s) => [
+      s.t,
+      s.processed,
+      s.compensated,
+      ...priorities.map((p) => `${s.queue[p]?.due ?? 0}/${s.queue[p]?.locked ?? 0}`),
+    ]);
+  return table(
+    ['t (s)', 'operation done', 'compensated', ...priorities.map((p) => `jobs p${p} due/locked`)],
+    rows,
+  )
+    .split('\n')
+    .map((l: string) => `    ${l}`);
+}
+
 export function printBulkBench(
   r: BulkBenchResult,
   o: Pick<BulkBenchOptions, 'workers' | 'rate'>,
 ): void {
+  const cpu = (c: BulkBenchResult['cpuSeconds']['operation']) =>
+    `workers ${c.workers} s, PostgreSQL ${c.postgres} s, web (new orders) ${c.web} s`;
   const lines = [
     `bulk cancel of ${r.operation.total} flagged sagas (${o.workers} worker process${o.workers > 1 ? 'es' : ''}):`,
     `  operation ${r.operation.status}: ${r.operation.succeeded} succeeded, ${r.operation.skipped} skipped, ${r.operation.failed} failed`,
-    `  time to finish the operation:     ${round(r.finishSeconds)} s   (goal < 60 s)`,
-    `  until every compensation ran:     ${round(r.compensatedSeconds)} s`,
-    `  new sagas' p95 at ${o.rate}/s: quiet ${r.quietP95Ms === null ? '—' : round(r.quietP95Ms)} ms, during ${r.duringP95Ms === null ? '—' : round(r.duringP95Ms)} ms` +
-      `  (${r.ratio === null ? '—' : `${round(r.ratio, 2)}×`}, goal ≤ 2×)`,
-    `  machine CPU during the operation: ${round(r.machineCpuPct)} %  (flagging took ${round(r.flagSeconds)} s)`,
-    `  CPU time until every compensation ran: workers ${round(r.cpuSeconds.workers)} s, PostgreSQL ${round(r.cpuSeconds.postgres)} s, bench (new orders) ${round(r.cpuSeconds.bench)} s`,
+    `  finished (every saga's cancel event, audit entry and outcome written): ${round(r.finishSeconds)} s  (goal < 60 s)`,
+    `  compensated (every cancelled saga's compensations ran, CANCELLED):     ${round(r.compensatedSeconds)} s`,
+    `  new sagas at ${o.rate}/s:`,
+    `    quiet:                                  ${figures(r.quiet)}`,
+    `    started while the operation ran:        ${figures(r.duringOperation)}`,
+    `    started while its compensations ran:    ${figures(r.duringCompensations)}`,
+    `    all started before the last compensation: ${figures(r.during)}` +
+      `  → ${r.ratio === null ? '—' : `${round(r.ratio, 2)}×`} the quiet p95 (goal ≤ 2×)`,
+    `  CPU time until finished:                 ${cpu(r.cpuSeconds.operation)}`,
+    `  CPU time from then until compensated:    ${cpu(r.cpuSeconds.compensations)}`,
+    `  machine CPU during both: ${round(r.machineCpuPct)} %  (flagging took ${round(r.flagSeconds)} s)`,
     `  load average (1 min): ${round(r.load.start, 2)} at the start, ${round(r.load.end, 2)} at the end`,
+    `  timeline:`,
+    ...timeline(r.samples),
     `  ${r.ok ? 'correct' : 'NOT CORRECT'}: every flagged saga cancelled and compensated`,
   ];
   console.log(lines.join('\n'));
