@@ -1,4 +1,5 @@
 import { NextResponse, type NextRequest } from 'next/server';
+import { getEnv } from '@/lib/env';
 import {
   cameOverHttps,
   contentSecurityPolicy,
@@ -7,6 +8,9 @@ import {
 } from '@/server/http/security-headers';
 
 const dev = process.env.NODE_ENV !== 'production';
+// The sign-on provider: signing out of an SSO session sends the sign-out form on to it.
+const issuer = getEnv().RXSAGA_OIDC_ISSUER;
+const formOrigins = issuer ? [new URL(issuer).origin] : [];
 
 /**
  * Every request: a fresh CSP nonce, given to Next.js through the request's own CSP header (it
@@ -16,7 +20,7 @@ const dev = process.env.NODE_ENV !== 'production';
  */
 export function proxy(request: NextRequest) {
   const nonce = newNonce();
-  const csp = contentSecurityPolicy(nonce, dev);
+  const csp = contentSecurityPolicy(nonce, dev, formOrigins);
   const headers = new Headers(request.headers);
   headers.set('x-nonce', nonce);
   headers.set('content-security-policy', csp);

@@ -616,6 +616,11 @@ export const sessions = pgTable(
       .references(() => accounts.id, { onDelete: 'cascade' }),
     createdAt: ts('created_at').notNull().defaultNow(),
     lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
+    /**
+     * A single sign-on session's ID token, kept only to end the person's session at the provider
+     * when they sign out here (its `id_token_hint`); deleted with the row. Null for passwords.
+     */
+    idToken: text('id_token'),
   },
   (t) => [index('sessions_account_id_idx').on(t.accountId)],
 );

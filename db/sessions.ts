@@ -19,9 +19,13 @@ export const hashSessionId = (id: string) => createHash('sha256').update(id).dig
 export const isSessionId = (value: string | undefined | null): value is string =>
   typeof value === 'string' && SESSION_ID.test(value);
 
-export async function createSession(db: DbOrTx, accountId: number): Promise<string> {
+export async function createSession(
+  db: DbOrTx,
+  accountId: number,
+  idToken: string | null = null,
+): Promise<string> {
   const id = randomBytes(32).toString('base64url');
-  await db.insert(sessions).values({ idHash: hashSessionId(id), accountId });
+  await db.insert(sessions).values({ idHash: hashSessionId(id), accountId, idToken });
   return id;
 }
 
@@ -29,6 +33,8 @@ export interface LiveSession {
   idHash: string;
   account: AccountRow;
   expiresAt: Date;
+  /** Set for a single sign-on session: what ends the session at the provider too. */
+  idToken: string | null;
 }
 
 /**
@@ -58,7 +64,12 @@ export async function readSession(
       .update(sessions)
       .set({ lastSeenAt: sql`now()` })
       .where(eq(sessions.idHash, idHash));
-  return { idHash, account: row.account, expiresAt: verdict.expiresAt };
+  return {
+    idHash,
+    account: row.account,
+    expiresAt: verdict.expiresAt,
+    idToken: row.session.idToken,
+  };
 }
 
 export async function deleteSession(db: DbOrTx, idHash: string): Promise<void> {

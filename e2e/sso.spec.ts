@@ -41,3 +41,29 @@ test("Sign in with SSO: through the provider's login page to the page asked for,
   const me = await page.request.get('/api/session');
   expect(await me.json()).toEqual({ username: 'erin', role: 'operator', via: 'session' });
 });
+
+test('Sign out of an SSO session signs out at the provider too: the next SSO sign-in asks for the login again', async ({
+  page,
+}) => {
+  const providerUrl = new RegExp(`^http://127\\.0\\.0\\.1:${e2eOidcPort()}/`);
+  await page.goto('/sign-in');
+  await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+  await expect(page).toHaveURL(providerUrl);
+  await page.locator('input[name="login"]').fill('erin-e2e');
+  await page.locator('input[name="password"]').fill('at the provider');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+  await expect(page.getByTitle('erin')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  // The provider's own "sign out?" page, reached with this session's ID token as the hint.
+  await expect(page).toHaveURL(providerUrl);
+  await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+  await expect(page).toHaveURL(/\/sign-in$/);
+  expect((await page.request.get('/api/session')).status()).toBe(401);
+
+  // The provider's session is gone too: SSO again shows its login form instead of signing
+  // straight back in (which is what happens while the provider still knows the browser).
+  await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+  await expect(page).toHaveURL(providerUrl);
+  await expect(page.locator('input[name="login"]')).toBeVisible();
+});

@@ -191,6 +191,11 @@ export const envSchema = z
      * request, `https` behind a proxy that sends X-Forwarded-Proto) + /api/session/oidc/callback.
      */
     RXSAGA_OIDC_REDIRECT_URI: z.url({ protocol: /^https?$/ }).optional(),
+    /**
+     * Where the provider sends the browser after signing out there (register it at the provider
+     * as a post-logout redirect URI). Unset: this app's origin, as above, + /sign-in.
+     */
+    RXSAGA_OIDC_POST_LOGOUT_REDIRECT_URI: z.url({ protocol: /^https?$/ }).optional(),
     LOG_LEVEL: z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
       .default('info'),
@@ -245,6 +250,7 @@ export interface OidcSettings {
   roleValues: RoleValues;
   usernameClaim: string;
   redirectUri: string | null;
+  postLogoutRedirectUri: string | null;
 }
 
 export function oidcSettingsOf(env: Env): OidcSettings | null {
@@ -259,6 +265,7 @@ export function oidcSettingsOf(env: Env): OidcSettings | null {
     roleValues: oidcRoleValuesOf(env),
     usernameClaim: env.RXSAGA_OIDC_USERNAME_CLAIM,
     redirectUri: env.RXSAGA_OIDC_REDIRECT_URI ?? null,
+    postLogoutRedirectUri: env.RXSAGA_OIDC_POST_LOGOUT_REDIRECT_URI ?? null,
   };
 }
 

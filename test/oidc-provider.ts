@@ -71,6 +71,9 @@ export function testOidcProvider(people: Record<string, Person>): OidcProvider {
             client_id: OIDC_CLIENT.id,
             client_secret: OIDC_CLIENT.secret,
             redirect_uris: [uri],
+            // Signing out of the app signs out here too, and the provider sends the browser back
+            // to the app's sign-in page (server/auth/oidc.ts signOutEverywhere).
+            post_logout_redirect_uris: [new URL('/sign-in', uri).href],
             grant_types: ['authorization_code'],
             response_types: ['code'],
             // openid-client's default (ClientSecretPost).

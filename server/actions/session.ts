@@ -2,7 +2,8 @@
 
 import { redirect } from 'next/navigation';
 import { safeReturnPath } from '@/lib/auth/return-path';
-import { signIn, signOut } from '@/server/auth/session';
+import { signOutEverywhere } from '@/server/auth/oidc';
+import { signIn } from '@/server/auth/session';
 import { refusalResult, type ActionResult } from '@/server/web/action-result';
 
 export async function signInAction(
@@ -22,6 +23,5 @@ export async function signInAction(
 }
 
 export async function signOutAction(): Promise<void> {
-  await signOut();
-  redirect('/sign-in');
+  redirect(await signOutEverywhere());
 }

@@ -11,7 +11,7 @@ import { getEnv, oidcSettingsOf, type OidcSettings } from '@/lib/env';
 import { notFound } from '@/lib/errors';
 import { refuseSso, signInBySso, SsoRefused } from '@/server/commands/sso-sign-in';
 import { logger } from '@/server/logger';
-import { startSession } from './session';
+import { signOut, startSession } from './session';
 
 /**
  * Single sign-on with OpenID Connect, through openid-client (the authorization code flow with
@@ -57,13 +57,16 @@ async function isHttps(): Promise<boolean> {
   return ((await headers()).get('x-forwarded-proto') ?? '').split(',')[0]?.trim() === 'https';
 }
 
-/** RXSAGA_OIDC_REDIRECT_URI, or this app's origin as the browser reached it + the callback path. */
-async function redirectUriOf(settings: OidcSettings): Promise<string> {
-  if (settings.redirectUri) return settings.redirectUri;
+/** A path of this app at its origin as the browser reached it. */
+async function ownUrlOf(path: string): Promise<string> {
   const host = (await headers()).get('host');
   if (!host) throw new SsoRefused('unavailable', 'the request names no host');
-  return new URL(CALLBACK_PATH, `${(await isHttps()) ? 'https' : 'http'}://${host}`).href;
+  return new URL(path, `${(await isHttps()) ? 'https' : 'http'}://${host}`).href;
 }
+
+/** RXSAGA_OIDC_REDIRECT_URI, or this app's origin as the browser reached it + the callback path. */
+const redirectUriOf = async (settings: OidcSettings): Promise<string> =>
+  settings.redirectUri ?? ownUrlOf(CALLBACK_PATH);
 
 function requireSettings(): OidcSettings {
   const settings = oidcSettings();
@@ -158,9 +161,10 @@ export async function completeOidcSignIn(
   const callbackUrl = new URL(attempt.redirectUri);
   callbackUrl.search = new URL(request.url).search;
   let claims: Record<string, unknown> & { sub: string };
+  let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
   try {
     const config = await configurationOf(settings);
-    const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
+    tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
       expectedState: attempt.state,
       expectedNonce: attempt.nonce,
       pkceCodeVerifier: attempt.codeVerifier,
@@ -191,5 +195,33 @@ export async function completeOidcSignIn(
     );
   }
   const account = await signInBySso(db, claims, { settings, requestId });
-  return { principal: await startSession(account), returnTo: attempt.returnTo };
+  return {
+    principal: await startSession(account, tokens.id_token ?? null),
+    returnTo: attempt.returnTo,
+  };
+}
+
+/**
+ * Signs out here, and for a single sign-on session at the provider too (OpenID Connect
+ * RP-Initiated Logout): answers where the browser goes next, the provider's end-session
+ * endpoint with the session's ID token as the hint and this app's sign-in page to come back to.
+ * Our session is gone either way; when the provider has no such endpoint, cannot be reached, or
+ * SSO is no longer configured, the browser goes straight to the sign-in page.
+ */
+export async function signOutEverywhere(requestId: string | null = null): Promise<string> {
+  const signedOut = '/sign-in';
+  const idToken = await signOut(requestId);
+  const settings = oidcSettings();
+  if (!idToken || !settings) return signedOut;
+  try {
+    const config = await configurationOf(settings);
+    if (!config.serverMetadata().end_session_endpoint) return signedOut;
+    return oidc.buildEndSessionUrl(config, {
+      id_token_hint: idToken,
+      post_logout_redirect_uri: settings.postLogoutRedirectUri ?? (await ownUrlOf(signedOut)),
+    }).href;
+  } catch (err) {
+    logger.warn({ err, issuer: settings.issuer }, 'could not sign out at the OpenID provider');
+    return signedOut;
+  }
 }

@@ -113,13 +113,15 @@ async function setSessionCookie(id: string): Promise<void> {
   });
 }
 
-/** Starts a session for an account that has just proved who it is (password or SSO). */
-export async function startSession(account: {
-  id: number;
-  username: string;
-  role: Principal['role'];
-}): Promise<Principal> {
-  const id = await createSession(getDb(), account.id);
+/**
+ * Starts a session for an account that has just proved who it is: by password, or by single
+ * sign-on with the provider's ID token (kept so that signing out here signs out there too).
+ */
+export async function startSession(
+  account: { id: number; username: string; role: Principal['role'] },
+  idToken: string | null = null,
+): Promise<Principal> {
+  const id = await createSession(getDb(), account.id, idToken);
   await setSessionCookie(id);
   return principalOf({ idHash: hashSessionId(id), account });
 }
@@ -135,19 +137,24 @@ export async function signIn(input: unknown, requestId: string | null = null): P
   return startSession(account);
 }
 
-/** Ends this request's session: the row is deleted, so the cookie is refused from now on. */
-export async function signOut(requestId: string | null = null): Promise<void> {
+/**
+ * Ends this request's session: the row is deleted, so the cookie is refused from now on.
+ * Answers the ended session's ID token when it was a single sign-on (server/auth/oidc.ts then
+ * ends the provider's session too), else null.
+ */
+export async function signOut(requestId: string | null = null): Promise<string | null> {
   const jar = await cookies();
   const value = jar.get(SESSION_COOKIE)?.value;
   jar.delete(SESSION_COOKIE);
-  if (!isSessionId(value)) return;
+  if (!isSessionId(value)) return null;
   const db = getDb();
   const session = await readSession(db, hashSessionId(value), sessionLimits(), false);
   await deleteSession(db, hashSessionId(value));
-  if (session)
-    await recordAudit(
-      db,
-      { actor: session.account.username, role: session.account.role, requestId },
-      { action: 'session.sign_out' },
-    );
+  if (!session) return null;
+  await recordAudit(
+    db,
+    { actor: session.account.username, role: session.account.role, requestId },
+    { action: 'session.sign_out' },
+  );
+  return session.idToken;
 }

@@ -14,6 +14,15 @@ test('scripts need the nonce: no unsafe-inline for scripts, in production or dev
   assert.match(contentSecurityPolicy('n', false), /frame-ancestors 'none'/);
 });
 
+test("forms lead to this app only, and to the origins named (the sign-on provider's)", () => {
+  const formAction = (csp: string) => csp.split('; ').find((d) => d.startsWith('form-action '));
+  assert.equal(formAction(contentSecurityPolicy('n', false)), "form-action 'self'");
+  assert.equal(
+    formAction(contentSecurityPolicy('n', false, ['https://id.pharmacy.example'])),
+    "form-action 'self' https://id.pharmacy.example",
+  );
+});
+
 test('a nonce is 128 random bits, new every time', () => {
   const nonces = new Set(Array.from({ length: 100 }, newNonce));
   assert.equal(nonces.size, 100);

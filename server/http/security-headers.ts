@@ -21,8 +21,16 @@ export const FIXED_SECURITY_HEADERS = [
  * injected inline script (no nonce) is blocked. Styles keep 'unsafe-inline': React's `style`
  * attributes (chart sizes, progress bars) cannot carry a nonce, and a style cannot run code.
  * `next dev` also needs eval (fast refresh) and its websocket.
+ *
+ * `formOrigins`: where a form may lead besides this app. form-action also governs the redirects
+ * after a form's POST, so signing out of a single sign-on session (a form whose answer is a
+ * redirect to the provider's end-session endpoint) needs the provider's origin here.
  */
-export function contentSecurityPolicy(nonce: string, dev: boolean): string {
+export function contentSecurityPolicy(
+  nonce: string,
+  dev: boolean,
+  formOrigins: readonly string[] = [],
+): string {
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${dev ? " 'unsafe-eval'" : ''}`,
@@ -32,7 +40,7 @@ export function contentSecurityPolicy(nonce: string, dev: boolean): string {
     `connect-src 'self'${dev ? ' ws:' : ''}`,
     "object-src 'none'",
     "base-uri 'self'",
-    "form-action 'self'",
+    ["form-action 'self'", ...formOrigins].join(' '),
     "frame-ancestors 'none'",
   ].join('; ');
 }
