@@ -27,6 +27,7 @@ import {
   BASE_LATENCY_MS,
   buildSchedule,
   emptyFaultLog,
+  FaultLane,
   operatorTick,
   resolveFlagged,
   runSchedule,
@@ -212,8 +213,10 @@ async function main(): Promise<number> {
   // --- load + faults ----------------------------------------------------------------------
   const record = emptyFaultLog();
   const t0 = Date.now();
+  const lane = new FaultLane();
   const ctx: FaultContext = {
     sql,
+    lane,
     db,
     fleet,
     api,
@@ -237,6 +240,7 @@ async function main(): Promise<number> {
     logDir,
     t0,
     durationMs: duration,
+    lane,
   });
   const operating = (async () => {
     if (!o.faults.has('operator')) return;

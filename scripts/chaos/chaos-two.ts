@@ -13,6 +13,7 @@ import {
 import type { Check } from './invariants';
 import { netLatency, netPartition, type LatencyRecord, type PartitionRecord } from './net-faults';
 import { NetLinks } from './net-proxy';
+import type { FaultLane } from './faults';
 import type { ChaosOptions, FaultKind } from './options';
 import { secs } from './report';
 import { makeRng, sleep } from './rng';
@@ -139,16 +140,27 @@ export class ChaosTwo {
     logDir: string;
     t0: number;
     durationMs: number;
+    lane: FaultLane;
   }): Promise<void> {
     this.t0 = ctx.t0;
     const D = ctx.durationMs;
     const at = (f: number) => sleep(Math.max(0, ctx.t0 + D * f - Date.now()));
+    // A fault whose start fails (its first query met a database that was not there) is tried
+    // again: every fault asked for must run, and the checks say when one did not.
     const guard = async (what: string, fn: () => Promise<void>) => {
-      try {
-        await fn();
-      } catch (err) {
-        this.errors.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
-        this.log(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await fn();
+          return;
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          this.log(`${what} failed (attempt ${attempt} of 3): ${message}`);
+          if (attempt >= 3) {
+            this.errors.push(`${what}: ${message}`);
+            return;
+          }
+          await sleep(3000);
+        }
       }
     };
     const net = {
@@ -194,26 +206,30 @@ export class ChaosTwo {
         const cutMs =
           Math.max(this.settings.deadSeconds * 1000, IDLE_IN_TRANSACTION_TIMEOUT_MS) +
           Math.max(5000, D * 0.05);
-        await guard('net-partition', async () => {
-          const rec = await netPartition(net, cutMs);
-          if (rec) this.partitions.push(rec);
-          else this.errors.push('net-partition: no worker to cut off');
-        });
+        await guard('net-partition', () =>
+          ctx.lane.run(async () => {
+            const rec = await netPartition(net, cutMs);
+            if (!rec) throw new Error('no worker to cut off');
+            this.partitions.push(rec);
+          }),
+        );
       }
       if (this.disk) {
         await at(0.6);
         const disk = this.disk;
-        await guard('disk-full', async () => {
-          this.disks.push(
-            await diskFull(
-              disk,
-              (l) => (this.listener = l),
-              Math.max(8000, D * 0.1),
-              ctx.t0,
-              this.log,
-            ),
-          );
-        });
+        await guard('disk-full', () =>
+          ctx.lane.run(async () => {
+            this.disks.push(
+              await diskFull(
+                disk,
+                (l) => (this.listener = l),
+                Math.max(8000, D * 0.1),
+                ctx.t0,
+                this.log,
+              ),
+            );
+          }),
+        );
       }
     };
     await Promise.all([
@@ -272,7 +288,7 @@ export class ChaosTwo {
         this.skews
           .map(
             (s) =>
-              `${s.name} ${s.offsetMs > 0 ? '+' : '−'}${Math.abs(s.offsetMs) / 1000} s (its log: ${s.seenOffsetMs === null ? '?' : `${s.seenOffsetMs > 0 ? '+' : '−'}${(Math.abs(s.seenOffsetMs) / 1000).toFixed(0)} s`} incl. start-up) ${secs(s.from)}–${s.to === null ? '?' : secs(s.to)}, held jobs in ${s.busySamples}/${s.samples} samples, exit ${s.exitCode}`,
+              `${s.name} ${s.offsetMs > 0 ? '+' : '−'}${Math.abs(s.offsetMs) / 1000} s (its log: ${s.seenOffsetMs === null ? '?' : `${s.seenOffsetMs > 0 ? '+' : '−'}${(Math.abs(s.seenOffsetMs) / 1000).toFixed(0)} s`} incl. start-up) ${secs(s.from)}–${s.to === null ? '?' : secs(s.to)}, held jobs in ${s.busySamples}/${s.samples} samples, exit ${s.exitCode}${s.ownExit ? ` ${s.ownExit}` : ''}`,
           )
           .join('; ') || 'NOT RUN',
       ]);
@@ -283,6 +299,20 @@ export class ChaosTwo {
   async checks(sql: postgres.Sql, exits: readonly ExitRecord[]): Promise<Check[]> {
     const { deadSeconds, stallSeconds, retryBaseMs } = this.settings;
     const checks: Check[] = [];
+    const runs: [FaultKind, number, number][] = (
+      [
+        ['net-latency', this.latency.length, 1],
+        ['net-partition', this.partitions.length, 1],
+        ['disk-full', this.disks.length, 1],
+        ['clock-skew', this.skews.length, 2],
+      ] as [FaultKind, number, number][]
+    ).filter(([f]) => this.o.faults.has(f));
+    if (runs.length > 0)
+      checks.push({
+        name: 'every chaos II fault asked for ran',
+        ok: runs.every(([, ran, planned]) => ran >= planned),
+        detail: runs.map(([f, ran, planned]) => `${f} ${ran}/${planned}`).join(', '),
+      });
     const removals = await sql<{ pid: number; lag: number }[]>`
       select pid, extract(epoch from removed_at - last_seen_at)::float8 as lag from chaos_heartbeat_removals where by_sweeper`;
     const early = removals.filter((r) => r.lag < deadSeconds);
@@ -372,8 +402,8 @@ export class ChaosTwo {
     for (const s of this.skews)
       checks.push({
         name: `clock-skew: the worker ${s.offsetMs > 0 ? 'ahead' : 'behind'} did work and stopped cleanly`,
-        ok: s.busySamples > 0 && s.exitCode === 0,
-        detail: `held jobs in ${s.busySamples}/${s.samples} samples, exit ${s.exitCode}`,
+        ok: s.busySamples > 0 && s.exitCode === 0 && s.ownExit === null,
+        detail: `held jobs in ${s.busySamples}/${s.samples} samples, exit ${s.exitCode}${s.ownExit ? ` ${s.ownExit}` : ' when stopped'}`,
       });
     return checks;
   }

@@ -28,6 +28,8 @@ export interface SkewRecord {
   busySamples: number;
   samples: number;
   exitCode: number | null;
+  /** It exited before the drill stopped it: when, and its last log message. */
+  ownExit: string | null;
 }
 
 const preload = pathToFileURL(path.join(projectRoot, 'scripts/lib/clock-offset.mjs')).href;
@@ -66,6 +68,7 @@ export async function runSkewedWorker(
     busySamples: 0,
     samples: 0,
     exitCode: null,
+    ownExit: null,
   };
   log(
     `clock-skew: ${name} (PID ${worker.pid}) starts with its clock ${offsetMs > 0 ? 'ahead' : 'behind'} by ${Math.abs(offsetMs) / 1000} s`,
@@ -81,6 +84,11 @@ export async function runSkewedWorker(
   }
   const exit = await worker.stop(30_000);
   rec.exitCode = exit.code;
+  if (!exit.expected) {
+    const message = /"msg":"([^"]{0,80})/.exec(exit.lastLines.split('\n').at(-1) ?? '')?.[1];
+    rec.ownExit = `on its own at ${((exit.at - t0) / 1000).toFixed(1)} s${message ? ` (${message})` : ''}`;
+    log(`clock-skew: ${name} exited ${rec.ownExit}`);
+  }
   rec.to = Date.now() - t0;
   rec.seenOffsetMs = offsetSeenInLog(logFile, worker.startedAt);
   return rec;

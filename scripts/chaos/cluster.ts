@@ -300,6 +300,14 @@ export class WorkerFleet {
     return [...this.workers].filter((w) => w.running && !w.expectedExit);
   }
 
+  /** Workers another fault is watching (the one cut off by net-partition): not to be killed. */
+  readonly spared = new Set<ChaosProcess>();
+
+  /** Running workers that SIGKILL and SIGTERM may pick. */
+  get targets(): ChaosProcess[] {
+    return this.list.filter((w) => !this.spared.has(w));
+  }
+
   async stopAll(): Promise<ExitRecord[]> {
     this.closing = true;
     return Promise.all([...this.workers].map((w) => w.stop()));

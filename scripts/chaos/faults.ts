@@ -102,8 +102,26 @@ export function emptyFaultLog(): FaultLog {
   };
 }
 
+/**
+ * The faults that would spoil each other's outcome run one at a time: a database restart, a
+ * network partition (a restart during it breaks the cut-off worker's connections, and one at its
+ * start failed to pick a worker: seed 11 once ran without a partition), a full disk (a restart
+ * beside it turned its 503s into 500s). Each waits for the one before it, however late that
+ * makes it, so every fault asked for runs; the table shows when each really ran.
+ */
+export class FaultLane {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const turn = this.tail.then(fn, fn);
+    this.tail = turn.catch(() => {});
+    return turn;
+  }
+}
+
 export interface FaultContext {
   sql: postgres.Sql;
+  lane: FaultLane;
   db: ChaosDatabase;
   fleet: WorkerFleet;
   api: ChaosApi;
@@ -153,7 +171,7 @@ export async function sigkillWorker(ctx: FaultContext): Promise<void> {
   // Prefer a worker that is inside a step right now; give it up to 3 s to be caught mid-step.
   let target: { pid: number; ids: string[]; locked: number } | undefined;
   for (const deadline = Date.now() + 3000; Date.now() < deadline && !target;) {
-    const alive = new Set(ctx.fleet.list.map((w) => w.pid));
+    const alive = new Set(ctx.fleet.targets.map((w) => w.pid));
     const busy = [
       ...(await lockedByPid(ctx.sql).catch(
         () => new Map<number, { ids: string[]; locked: number }>(),
@@ -165,8 +183,8 @@ export async function sigkillWorker(ctx: FaultContext): Promise<void> {
     else await sleep(100);
   }
   const worker = target
-    ? ctx.fleet.list.find((w) => w.pid === target.pid)
-    : ctx.rng.pick(ctx.fleet.list);
+    ? ctx.fleet.targets.find((w) => w.pid === target.pid)
+    : ctx.rng.pick(ctx.fleet.targets);
   if (!worker) {
     ctx.record.errors.push('sigkill: no running worker');
     return;
@@ -194,7 +212,7 @@ export async function sigtermWorker(ctx: FaultContext): Promise<void> {
   // tasks and no handlers yet, so a SIGTERM to it is just a kill. Wait for one (the database
   // may be restarting).
   let beating = new Map<number, { ids: string[]; locked: number }>();
-  let started: typeof ctx.fleet.list = [];
+  let started: typeof ctx.fleet.targets = [];
   for (
     const deadline = Date.now() + 20_000;
     started.length === 0 && Date.now() < deadline;
@@ -203,7 +221,7 @@ export async function sigtermWorker(ctx: FaultContext): Promise<void> {
     beating = await lockedByPid(ctx.sql).catch(
       () => new Map<number, { ids: string[]; locked: number }>(),
     );
-    started = ctx.fleet.list.filter((w) => beating.has(w.pid) && Date.now() - w.startedAt > 500);
+    started = ctx.fleet.targets.filter((w) => beating.has(w.pid) && Date.now() - w.startedAt > 500);
   }
   const worker = started.length > 0 ? ctx.rng.pick(started) : undefined;
   if (!worker) {
@@ -308,9 +326,11 @@ export async function runSchedule(
           await terminateConnections(ctx);
           break;
         case 'pg-restart':
-          ctx.log(`restarting PostgreSQL (${fault.mode} shutdown)…`);
-          await restartDatabase(ctx, fault.mode);
-          ctx.log('PostgreSQL is back');
+          await ctx.lane.run(async () => {
+            ctx.log(`restarting PostgreSQL (${fault.mode} shutdown)…`);
+            await restartDatabase(ctx, fault.mode);
+            ctx.log('PostgreSQL is back');
+          });
           break;
         case 'poison-on':
         case 'poison-off':

@@ -143,64 +143,70 @@ export async function netPartition(
     >`select worker_ids from worker_heartbeats where pid = ${target.pid}`;
     ids = row?.worker_ids ?? [];
   }
-  const since = await dbNow(ctx.sql);
-  const heldBefore = link.stats.heldDuringPartition;
-  link.cut();
-  const cutAt = Date.now();
-  const rec: PartitionRecord = {
-    at: cutAt - ctx.t0,
-    worker: target.name,
-    pid: target.pid,
-    lockedAtCut: locked,
-    cutMs,
-    releasedAfterMs: null,
-    finishedDuring: 0,
-    beatAgainAfterMs: null,
-    workedAgainAfterMs: null,
-    samePidAtEnd: null,
-    heldChunks: 0,
-  };
-  ctx.log(
-    `net-partition: ${target.name} (PID ${target.pid}, ${locked} jobs held) cut off from PostgreSQL for ${cutMs / 1000} s`,
-  );
+  // Until it has shown that it recovers, the drill's SIGKILLs and SIGTERMs leave it alone.
+  ctx.fleet.spared.add(target);
   try {
-    while (Date.now() - cutAt < cutMs) {
-      if (rec.releasedAfterMs === null && ids.length > 0) {
-        const [row] = await ctx.sql<{ n: number }[]>`
-          select count(*)::int as n from graphile_worker.jobs where locked_by = any (${ids}::text[])`.catch(
-          () => [{ n: -1 }],
-        );
-        if (row?.n === 0) rec.releasedAfterMs = Date.now() - cutAt;
+    const since = await dbNow(ctx.sql);
+    const heldBefore = link.stats.heldDuringPartition;
+    link.cut();
+    const cutAt = Date.now();
+    const rec: PartitionRecord = {
+      at: cutAt - ctx.t0,
+      worker: target.name,
+      pid: target.pid,
+      lockedAtCut: locked,
+      cutMs,
+      releasedAfterMs: null,
+      finishedDuring: 0,
+      beatAgainAfterMs: null,
+      workedAgainAfterMs: null,
+      samePidAtEnd: null,
+      heldChunks: 0,
+    };
+    ctx.log(
+      `net-partition: ${target.name} (PID ${target.pid}, ${locked} jobs held) cut off from PostgreSQL for ${cutMs / 1000} s`,
+    );
+    try {
+      while (Date.now() - cutAt < cutMs) {
+        if (rec.releasedAfterMs === null && ids.length > 0) {
+          const [row] = await ctx.sql<{ n: number }[]>`
+            select count(*)::int as n from graphile_worker.jobs where locked_by = any (${ids}::text[])`.catch(
+            () => [{ n: -1 }],
+          );
+          if (row?.n === 0) rec.releasedAfterMs = Date.now() - cutAt;
+        }
+        await sleep(250);
       }
-      await sleep(250);
+    } finally {
+      link.heal();
     }
+    const healedAt = Date.now();
+    rec.heldChunks = link.stats.heldDuringPartition - heldBefore;
+    rec.finishedDuring = await finishedSince(ctx.sql, since).catch(() => -1);
+    ctx.log(
+      `net-partition healed: ${target.name}'s jobs released after ${rec.releasedAfterMs === null ? 'NEVER' : `${(rec.releasedAfterMs / 1000).toFixed(1)} s`}; ${rec.finishedDuring} sagas finished meanwhile`,
+    );
+    // Back by itself: the same process beats again and takes jobs again.
+    for (
+      const deadline = healedAt + 60_000;
+      Date.now() < deadline && target.running;
+      await sleep(250)
+    ) {
+      const s = await workerState(ctx.sql, target.pid).catch(() => ({ beating: false, locked: 0 }));
+      if (s.beating) rec.beatAgainAfterMs ??= Date.now() - healedAt;
+      if (s.beating && s.locked > 0) {
+        rec.workedAgainAfterMs = Date.now() - healedAt;
+        break;
+      }
+    }
+    const worker = target;
+    rec.samePidAtEnd = worker.running;
+    void worker.exited.then((e) => {
+      // Exits by the drill's own SIGKILL/SIGTERM are expected; one on its own is a failure to recover.
+      if (!e.expected) rec.samePidAtEnd = false;
+    });
+    return rec;
   } finally {
-    link.heal();
+    ctx.fleet.spared.delete(target);
   }
-  const healedAt = Date.now();
-  rec.heldChunks = link.stats.heldDuringPartition - heldBefore;
-  rec.finishedDuring = await finishedSince(ctx.sql, since).catch(() => -1);
-  ctx.log(
-    `net-partition healed: ${target.name}'s jobs released after ${rec.releasedAfterMs === null ? 'NEVER' : `${(rec.releasedAfterMs / 1000).toFixed(1)} s`}; ${rec.finishedDuring} sagas finished meanwhile`,
-  );
-  // Back by itself: the same process beats again and takes jobs again.
-  for (
-    const deadline = healedAt + 60_000;
-    Date.now() < deadline && target.running;
-    await sleep(250)
-  ) {
-    const s = await workerState(ctx.sql, target.pid).catch(() => ({ beating: false, locked: 0 }));
-    if (s.beating) rec.beatAgainAfterMs ??= Date.now() - healedAt;
-    if (s.beating && s.locked > 0) {
-      rec.workedAgainAfterMs = Date.now() - healedAt;
-      break;
-    }
-  }
-  const worker = target;
-  rec.samePidAtEnd = worker.running;
-  void worker.exited.then((e) => {
-    // Exits by the drill's own SIGKILL/SIGTERM are expected; one on its own is a failure to recover.
-    if (!e.expected) rec.samePidAtEnd = false;
-  });
-  return rec;
 }
