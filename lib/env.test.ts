@@ -108,7 +108,20 @@ describe('single sign-on settings', () => {
       roleValues: { admin: ['admins'], operator: ['pharmacists', 'ops'], viewer: [] },
       usernameClaim: 'preferred_username',
       redirectUri: null,
+      postLogoutRedirectUri: null,
     });
+  });
+
+  test('the callback and post-logout URLs, when the app cannot tell its public address', () => {
+    const settings = oidcSettingsOf(
+      parseEnv({
+        ...base,
+        RXSAGA_OIDC_REDIRECT_URI: 'https://rx.pharmacy.example/api/session/oidc/callback',
+        RXSAGA_OIDC_POST_LOGOUT_REDIRECT_URI: 'https://rx.pharmacy.example/sign-in',
+      }),
+    );
+    assert.equal(settings?.redirectUri, 'https://rx.pharmacy.example/api/session/oidc/callback');
+    assert.equal(settings?.postLogoutRedirectUri, 'https://rx.pharmacy.example/sign-in');
   });
 
   test('plain http only for a provider on this machine', () => {
