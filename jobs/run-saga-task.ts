@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { getDb } from '@/db/client';
-import { databaseNow } from '@/db/clock';
 import { holdSagaAtPausedTask, readTaskPause, taskPauseStatement } from '@/db/pauses';
 import {
   applyDecision,
@@ -18,6 +17,7 @@ import { logger } from '@/server/logger';
 import {
   attemptFailed,
   compensated,
+  type CompensationEvent,
   decideInjectedFault,
   isStepFailure,
   stepFailed,
@@ -41,12 +41,12 @@ import { initiateShipment } from './tasks/initiate-shipment';
 import { releaseInventory } from './tasks/release-inventory';
 import { reserveInventory } from './tasks/reserve-inventory';
 
-const STEP_HANDLERS: Record<StepTask, StepHandler> = {
+const STEP_WORK: Record<StepTask, StepHandler> = {
   'create-prescription': createPrescription,
   'reserve-inventory': reserveInventory,
   'initiate-shipment': initiateShipment,
 };
-const COMPENSATION_HANDLERS: Record<CompensationTask, CompensationHandler> = {
+const COMPENSATION_WORK: Record<CompensationTask, CompensationHandler> = {
   'release-inventory': releaseInventory,
   'cancel-prescription': cancelPrescription,
   'cancel-order': cancelOrder,
@@ -71,6 +71,9 @@ interface Delivery {
   job: JobDelivery;
   continueInline: () => boolean;
 }
+
+const workOf = (task: Task) =>
+  isStepTask(task) ? STEP_WORK[task] : COMPENSATION_WORK[task as CompensationTask];
 
 /** The task this worker runs next, inline: the decision's next job when it is due at once. */
 function takesNext(delivery: Delivery, decision: Decision): Task | null {
@@ -126,21 +129,25 @@ export async function runSagaTask(
 }
 
 /**
- * In ONE transaction: load (lock the saga, take the job, read the order and the fault setting:
- * one statement), check the saga still expects this task (a redelivered or overtaken job is a
- * no-op), decide (the domain work, then the pure decision), apply (append the events, update
- * the projections, the saga row and the next job). A transient error rolls all of it back and
- * is recorded (and retried, or escalated to a human) in a second transaction. Returns the task
- * this worker should run next inline, if any.
+ * In ONE transaction: load (lock the saga, take the job, read the order, the fault setting, the
+ * task's pause and the task's own read: one round trip), check the saga still expects this
+ * task (a redelivered or overtaken job is a no-op), decide (the domain decision on what was
+ * read, then the pure saga decision), apply (the events, the projections, the saga row and
+ * the next job: one round trip). A transient error rolls all of it back and is recorded (and
+ * retried, or escalated to a human) in a second transaction. Returns the task this worker
+ * should run next inline, if any.
  */
 async function runTaskOnce(task: Task, sagaId: string, delivery: Delivery): Promise<Task | null> {
   let jobId = jobIdOf(delivery);
+  const work = workOf(task);
   try {
     return await getDb().transaction(async (tx) => {
-      // One round trip: the task's pause is read (FOR SHARE, see db/pauses.ts) after the saga lock.
-      const [rows, pauseRows] = await pipeline(
+      // In this order, in one round trip: the task's pause is read (FOR SHARE, see
+      // db/pauses.ts) and the task's read made behind the saga lock.
+      const [rows, pauseRows, read] = await pipeline(
         loadTaskStatement(tx, sagaId, task, delivery.job),
         taskPauseStatement(tx, task),
+        work.read?.(tx, sagaId) ?? Promise.resolve(undefined),
       );
       const input = readTaskInput(rows, task, delivery.job);
       if (!input.jobId) return null; // a worker holds it, or it was removed: not ours to run
@@ -157,21 +164,15 @@ async function runTaskOnce(task: Task, sagaId: string, delivery: Delivery): Prom
       }
       if (!order)
         throw new Error(`saga ${sagaId} has no order row: projection out of step with events`);
-      const ctx = {
-        tx,
-        saga,
-        order,
-        attempt: saga.attempts + 1,
-        idempotencyKey: jobKey(sagaId, task),
-      };
-      const decision = await decideTask(task, ctx, input.fault);
+      const ctx = { saga, order, attempt: saga.attempts + 1, idempotencyKey: jobKey(sagaId, task) };
+      const decision = await decideTask(task, ctx, read, input.fault);
       const next = takesNext(delivery, decision);
       const { saga: after } = await applyDecision(
         tx,
         stored,
         decision,
         { causationId: `job:${jobId}` },
-        { wake: next === null },
+        { wake: next === null, now: input.now ?? undefined },
       );
       logTransition(task, saga, after, jobId);
       return next;
@@ -206,19 +207,24 @@ function isExpected(stored: StoredSaga | null, task: Task, jobId: string): store
   return true;
 }
 
-async function decideTask(task: Task, ctx: TaskContext, fault: FaultSetting): Promise<Decision> {
+async function decideTask(
+  task: Task,
+  ctx: TaskContext,
+  read: unknown,
+  fault: FaultSetting,
+): Promise<Decision> {
   if (fault.latencyMs > 0) await sleep(fault.latencyMs);
   const injected = decideInjectedFault(ctx.saga, task, rollFault(fault, Math.random()));
   if (injected.kind === 'transient') throw new TransientError(injected.message);
   if (injected.kind === 'decided') return injected.decision;
 
   if (isStepTask(task)) {
-    const outcome = await STEP_HANDLERS[task](ctx);
+    const outcome = STEP_WORK[task].decide(ctx, read);
     return isStepFailure(outcome)
       ? stepFailed(ctx.saga, task, outcome)
       : stepSucceeded(ctx.saga, task, outcome);
   }
-  return compensated(ctx.saga, task, await COMPENSATION_HANDLERS[task](ctx));
+  return compensated(ctx.saga, task, workOf(task).decide(ctx, read) as CompensationEvent);
 }
 
 /** Counts the attempt against the saga: retried with backoff, or flagged when attempts run out. */
@@ -236,8 +242,8 @@ async function recordFailedAttempt(
   await getDb().transaction(async (tx) => {
     // The failed transaction put the job back in the queue; it is taken again to count the
     // attempt. If a worker was quicker with an inline one, that worker's run counts instead.
-    const { stored, jobId } = await loadTask(tx, sagaId, task, delivery.job);
-    if (!jobId || !isExpected(stored, task, jobId)) return;
+    const { stored, jobId, now } = await loadTask(tx, sagaId, task, delivery.job);
+    if (!jobId || !isExpected(stored, task, jobId) || !now) return;
     const { saga } = stored;
     // The retry's run-at by the database's clock (db/clock.ts), which also runs the job queue.
     const decision = attemptFailed(
@@ -245,11 +251,15 @@ async function recordFailedAttempt(
       task,
       message,
       { maxAttempts: env.RXSAGA_MAX_ATTEMPTS, baseDelayMs: env.RXSAGA_RETRY_BASE_MS },
-      await databaseNow(tx),
+      now,
     );
-    const { saga: next } = await applyDecision(tx, stored, decision, {
-      causationId: `job:${jobId}`,
-    });
+    const { saga: next } = await applyDecision(
+      tx,
+      stored,
+      decision,
+      { causationId: `job:${jobId}` },
+      { now },
+    );
     const level = next.needsIntervention ? 'warn' : 'info';
     logger[level](
       {

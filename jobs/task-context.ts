@@ -6,7 +6,6 @@ import type { Saga } from '@/lib/saga/saga';
 export type { OrderRow };
 
 export interface TaskContext {
-  tx: Tx;
   saga: Saga;
   /** The saga's order, read in the same statement as the saga lock (see loadTask). */
   order: OrderRow;
@@ -16,9 +15,25 @@ export interface TaskContext {
   idempotencyKey: string;
 }
 
+/**
+ * A task's domain work: what it reads besides the saga and its order, and what it makes of it.
+ * The read is a statement by saga id, sent in the load's round trip right behind the saga lock
+ * (jobs/run-saga-task.ts), so a row lock it takes is held from there to the commit; `decide`
+ * does no I/O (it may throw TransientError).
+ */
+export interface TaskWork<Outcome, Read> {
+  read?: (tx: Tx, sagaId: string) => PromiseLike<Read>;
+  decide: (ctx: TaskContext, read: Read) => Outcome;
+}
+
 export type StepOutcome = StepSuccessEvent | StepFailureEvent;
-export type StepHandler = (ctx: TaskContext) => Promise<StepOutcome>;
-export type CompensationHandler = (ctx: TaskContext) => Promise<CompensationEvent>;
+export type StepHandler = TaskWork<StepOutcome, unknown>;
+export type CompensationHandler = TaskWork<CompensationEvent, unknown>;
+
+/** A task's work, typed by its read. */
+export const taskWork = <Outcome, Read = undefined>(
+  work: TaskWork<Outcome, Read>,
+): TaskWork<Outcome, unknown> => work as TaskWork<Outcome, unknown>;
 
 /** A failure worth trying again (a carrier timeout, an injected transient fault). */
 export class TransientError extends Error {

@@ -1,7 +1,8 @@
 import type { Decision } from '@/lib/saga/decide';
 import type { EventMetadata } from '@/lib/saga/events';
 import type { Tx } from '../client';
-import { appendEvents } from './events';
+import { databaseNow } from '../clock';
+import { appendCtes, appendParams, asDuplicateAppend, eventRows, pendingEvents } from './events';
 import {
   dequeueTask,
   enqueueAfterHeld,
@@ -10,7 +11,14 @@ import {
   type NextJob,
 } from './graphile-jobs';
 import { projectDomainEvent } from './projections';
-import { foldStored, NO_EVENTS_YET, sagaRows, sagaWrite, type StoredSaga } from './sagas';
+import {
+  foldStored,
+  NO_EVENTS_YET,
+  sagaRows,
+  sagaToRow,
+  sagaWriteTexts,
+  type StoredSaga,
+} from './sagas';
 import { pipeline, runPrepared } from './sql';
 
 export interface ApplyOptions {
@@ -19,26 +27,47 @@ export interface ApplyOptions {
    * itself right after the commit (see NextJob.wake).
    */
   wake?: boolean;
+  /**
+   * The transaction's `now()` (its start: what the appended events are stamped with), when the
+   * caller has read it already (the task's load does); otherwise it is read first.
+   */
+  now?: Date;
 }
 
-/** The saga write carrying the enqueue of the next job: one statement (see graphile-jobs.ts). */
-const sagaAndJob = (sagaText: string) => `with saved as (${sagaText} returning 1), ${enqueueCtes(
-  sagaRows.fields.length + 1,
-)}
-  select (select count(*)::int from saved) as saved, (select id from enqueued) as job_id,
-    (select count(*)::int from woke) as woke`;
-const SAGA_AND_JOB = new Map<string, string>();
-const statementFor = (sagaText: string) => {
-  let text = SAGA_AND_JOB.get(sagaText);
-  if (!text) SAGA_AND_JOB.set(sagaText, (text = sagaAndJob(sagaText)));
-  return text;
+const POSITION = eventRows.field('position').name;
+const APPEND_PARAMS = 9;
+
+/**
+ * The append, the saga row (its last_position taken from the appended events) and the enqueue
+ * of the next job: one statement.
+ */
+const applyText = (kind: 'stored' | 'new') => {
+  const saga = sagaWriteTexts(
+    APPEND_PARAMS + 1,
+    (param) => `coalesce((select max(${POSITION}) from appended), ${param})`,
+  )[kind];
+  return `with ${appendCtes(1)}, saved as (${saga} returning 1),
+  ${enqueueCtes(APPEND_PARAMS + sagaRows.fields.length + 1)}
+  select (select count(*)::int from saved) as saved,
+    (select max(${POSITION})::float8 from appended) as last_position,
+    (select count(*)::int from notified) as notified,
+    (select id from enqueued) as job_id, (select count(*)::int from woke) as woke`;
 };
+const APPLY = { stored: applyText('stored'), new: applyText('new') };
+
+interface Applied {
+  saved: number;
+  last_position: number | null;
+  job_id: string | null;
+}
 
 /**
  * The one way a decision reaches the database, inside the caller's transaction (which holds
  * the saga row lock): append the events, fold them into the saga, update every projection,
  * write the saga row and add the next job. All of it commits together or none of it does.
- * Two round trips: the append (its positions and times are the saga's), then the rest.
+ * One round trip: the events are folded before they are sent (stamped with the transaction's
+ * `now()`, as the append stamps them), so the projections and the saga row travel with the
+ * append; only the positions are the database's, and the saga row takes its last one in SQL.
  */
 export async function applyDecision(
   tx: Tx,
@@ -49,34 +78,34 @@ export async function applyDecision(
 ): Promise<StoredSaga> {
   const current = 'saga' in target ? target : null;
   const { sagaId, orderId } = current?.saga ?? (target as { sagaId: string; orderId: string });
-  const stored = await appendEvents(
-    tx,
-    {
-      sagaId,
-      orderId,
-      heads: current?.heads ?? NO_EVENTS_YET,
-      startedAt: current?.saga.startedAt ?? null,
-    },
-    decision.events,
-    metadata,
-  );
+  const appendTarget = {
+    sagaId,
+    orderId,
+    heads: current?.heads ?? NO_EVENTS_YET,
+    startedAt: current?.saga.startedAt ?? null,
+  };
+  const now = options.now ?? (await databaseNow(tx));
+  const events = pendingEvents(appendTarget, decision.events, metadata, now);
   let next = current;
-  for (const event of stored) next = foldStored(next, event);
-  if (!next) throw new Error(`decision for saga ${sagaId} appended no events`);
+  for (const event of events) next = foldStored(next, event);
+  if (!next) throw new Error(`decision for saga ${sagaId} appends no events`);
   const job: NextJob | null = decision.enqueue
     ? { sagaId, ...decision.enqueue, wake: options.wake ?? true }
     : null;
-  const saga = sagaWrite(next, current ? 'stored' : 'new');
-  const results = await pipeline(
-    ...stored.flatMap((event) => projectDomainEvent(tx, event) ?? []),
-    ...decision.dequeue.map((task) => dequeueTask(tx, sagaId, task)),
-    runPrepared<{ saved: number; job_id: string | null }>(tx, statementFor(saga.text), [
-      ...saga.params,
+  // The append first: a repeat fails there, as DuplicateAppendError, before any projection.
+  const [[written]] = await pipeline(
+    runPrepared<Applied>(tx, APPLY[current ? 'stored' : 'new'], [
+      ...appendParams(appendTarget, decision.events, metadata),
+      ...sagaRows.encode(sagaToRow(next)),
       ...jobParams(job),
     ]),
-  );
-  const [written] = results[results.length - 1] as { saved: number; job_id: string | null }[];
+    ...events.flatMap((event) => projectDomainEvent(tx, event) ?? []),
+    ...decision.dequeue.map((task) => dequeueTask(tx, sagaId, task)),
+  ).catch((error: unknown) => {
+    throw asDuplicateAppend(error);
+  });
   if (written?.saved !== 1) throw new Error(`saga ${sagaId} row was not written`);
+  next = { ...next, heads: { ...next.heads, lastPosition: Number(written.last_position) } };
   // Rare: a worker holds a job with this key (an operator retried while it ran).
   if (job && !written.job_id) await enqueueAfterHeld(tx, job);
   return next;

@@ -26,54 +26,72 @@ export interface AppendTarget {
   startedAt: Date | null;
 }
 
-/** A repeated append (same idempotency key): the whole decision was applied before. */
+/**
+ * A repeated append (same idempotency key): the whole decision was applied before. It is the
+ * unique violation of the append itself (events_idempotency_key), so the statement, and the
+ * transaction with everything sent behind it, fails: nothing of a repeat can commit.
+ */
 export class DuplicateAppendError extends Error {
-  constructor(readonly keys: string[]) {
-    super(`events already appended: ${keys.join(', ')}`);
+  constructor(
+    readonly keys: string[],
+    options?: { cause: unknown },
+  ) {
+    super(`events already appended: ${keys.join(', ')}`, options);
   }
 }
 
 const KEY_COLUMN = eventRows.field('idempotencyKey').column;
+const MONTH_COLUMN = eventRows.field('sagaMonth').column;
 const col = (key: keyof Row<typeof events>) => eventRows.field(key).name;
 
 /**
- * unnest keeps the events' order, and identity positions are assigned in that order. The live
- * dashboard's NOTIFY (one per append, naming the saga, the new types and the last position)
- * goes out in the same statement; it is delivered only if the transaction commits.
+ * The append's unique violation on the idempotency key as DuplicateAppendError (any other error
+ * as it is). Each partition has its own copy of the index under a generated name, so the key
+ * columns in the error's detail tell it apart from the (stream, version) index: a lost race.
  */
-const APPEND_EVENTS = `
-  with appended as (
+export function asDuplicateAppend(error: unknown): unknown {
+  const e = error as { code?: unknown; detail?: unknown };
+  const prefix = `Key (${KEY_COLUMN}, ${MONTH_COLUMN})=(`;
+  if (e?.code !== '23505' || typeof e.detail !== 'string' || !e.detail.startsWith(prefix))
+    return error;
+  const values = e.detail.slice(prefix.length, e.detail.lastIndexOf(') already exists'));
+  return new DuplicateAppendError([values.slice(0, values.lastIndexOf(', '))], { cause: error });
+}
+
+/**
+ * The append as two CTEs (`appended`: the new rows, `notified`), its parameters (appendParams)
+ * numbered from `first`, for a statement to carry. unnest keeps the events' order, and identity
+ * positions are assigned in that order. The live dashboard's NOTIFY (one per append, naming
+ * the saga, the new types and the last position) is delivered only if the transaction commits;
+ * the statement must select from `notified` (a CTE that only reads runs only when referenced).
+ */
+export function appendCtes(first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `appended as (
     insert into ${eventRows.table} (${col('sagaMonth')}, ${col('streamId')}, ${col('version')},
       ${col('type')}, ${col('payload')}, ${col('metadata')}, ${col('idempotencyKey')})
-    select saga_month(coalesce($9::timestamptz, now())), stream_id, version, type, payload, $3::jsonb, idempotency_key
-    from unnest($4::text[], $5::int[], $6::text[], $7::jsonb[], $8::text[])
+    select saga_month(coalesce(${p(8)}::timestamptz, now())), stream_id, version, type, payload,
+      ${p(2)}::jsonb, idempotency_key
+    from unnest(${p(3)}::text[], ${p(4)}::int[], ${p(5)}::text[], ${p(6)}::jsonb[], ${p(7)}::text[])
       as e(stream_id, version, type, payload, idempotency_key)
-    on conflict (${col('idempotencyKey')}, ${col('sagaMonth')}) do nothing
     returning ${eventRows.fields.map((f) => f.name).join(', ')}
   ), notified as (
-    select pg_notify($1::text, json_build_object('sagaId', $2::text,
+    select pg_notify(${p(0)}::text, json_build_object('sagaId', ${p(1)}::text,
       'types', json_agg(${col('type')} order by ${col('position')}),
       'position', max(${col('position')}))::text)
     from appended
-  )
-  select appended.* from appended, notified`;
+  )`;
+}
 
-/**
- * Appends events to a saga's two streams with the next versions. The unique
- * (stream_id, version) index turns a lost race into an error instead of a fork, and a unique
- * idempotency key turns a repeat into DuplicateAppendError (the caller rolls back: a no-op).
- * Every task appends: one prepared statement for any number of events (see db/raw.ts).
- */
-export async function appendEvents(
-  tx: Tx,
+/** The parameters of appendCtes, in order: one saga's new events on its two streams. */
+export function appendParams(
   target: AppendTarget,
   newEvents: readonly NewEvent[],
   metadata: Omit<EventMetadata, 'correlationId'>,
-): Promise<StoredEvent[]> {
-  if (newEvents.length === 0) return [];
+): unknown[] {
   const c = eventColumns();
   addEvents(c, target, newEvents);
-  const inserted = await runPrepared<Record<string, unknown>>(tx, APPEND_EVENTS, [
+  return [
     LIVE_CHANNEL,
     target.sagaId,
     JSON.stringify({ correlationId: target.sagaId, ...metadata }),
@@ -83,19 +101,36 @@ export async function appendEvents(
     c.payloads,
     c.keys,
     target.startedAt?.toISOString() ?? null,
-  ]);
-  return storedOrDuplicate(inserted, c.keys);
+  ];
 }
 
-/** The appended rows as events in position order, or DuplicateAppendError if any key existed. */
-function storedOrDuplicate(
-  inserted: Record<string, unknown>[],
-  keys: readonly (string | null)[],
-): StoredEvent[] {
-  if (inserted.length !== keys.length) {
-    const done = new Set(inserted.map((r) => r[KEY_COLUMN]));
-    throw new DuplicateAppendError(keys.flatMap((k) => (k && !done.has(k) ? [k] : [])));
-  }
+const APPEND_EVENTS = `with ${appendCtes(1)} select appended.* from appended, notified`;
+
+/**
+ * Appends events to a saga's two streams with the next versions. The unique
+ * (stream_id, version) index turns a lost race into an error instead of a fork, and a unique
+ * idempotency key turns a repeat into DuplicateAppendError (the caller rolls back: a no-op).
+ * applyDecision carries the same append in its one statement; this is the append alone.
+ */
+export async function appendEvents(
+  tx: Tx,
+  target: AppendTarget,
+  newEvents: readonly NewEvent[],
+  metadata: Omit<EventMetadata, 'correlationId'>,
+): Promise<StoredEvent[]> {
+  if (newEvents.length === 0) return [];
+  const inserted = await runPrepared<Record<string, unknown>>(
+    tx,
+    APPEND_EVENTS,
+    appendParams(target, newEvents, metadata),
+  ).catch((error: unknown) => {
+    throw asDuplicateAppend(error);
+  });
+  return storedInOrder(inserted);
+}
+
+/** The appended rows as events, in position order. */
+function storedInOrder(inserted: Record<string, unknown>[]): StoredEvent[] {
   return inserted
     .map((r) => toStoredEvent(eventRows.decode(r)))
     .sort((a, b) => a.position - b.position);
@@ -118,18 +153,56 @@ const eventColumns = (): EventColumns => ({
   keys: [],
 });
 
-/** One saga's new events, on its two streams with the next versions. */
-function addEvents(c: EventColumns, target: AppendTarget, newEvents: readonly NewEvent[]): void {
+/** One saga's new events as they will be stored: on its two streams with the next versions. */
+function versioned(target: AppendTarget, newEvents: readonly NewEvent[]) {
   let sagaVersion = target.heads.version;
   let orderVersion = target.heads.orderVersion;
-  for (const e of newEvents) {
+  return newEvents.map((e) => {
     const onSaga = streamKindOf(e.type) === 'saga';
-    c.streamIds.push(onSaga ? sagaStreamId(target.sagaId) : orderStreamId(target.orderId));
-    c.versions.push(onSaga ? ++sagaVersion : ++orderVersion);
+    return {
+      streamId: onSaga ? sagaStreamId(target.sagaId) : orderStreamId(target.orderId),
+      version: onSaga ? ++sagaVersion : ++orderVersion,
+      type: e.type,
+      payload: parseEventPayload(e.type, e.payload),
+      idempotencyKey: e.idempotencyKey ?? null,
+    };
+  });
+}
+
+function addEvents(c: EventColumns, target: AppendTarget, newEvents: readonly NewEvent[]): void {
+  for (const e of versioned(target, newEvents)) {
+    c.streamIds.push(e.streamId);
+    c.versions.push(e.version);
     c.types.push(e.type);
-    c.payloads.push(JSON.stringify(parseEventPayload(e.type, e.payload)));
-    c.keys.push(e.idempotencyKey ?? null);
+    c.payloads.push(JSON.stringify(e.payload));
+    c.keys.push(e.idempotencyKey);
   }
+}
+
+/**
+ * The events appendParams appends, as they will read once stored, but for their positions (0:
+ * the database assigns them): stamped `now`, the transaction's start, which is what the
+ * append's recorded_at default gives them.
+ */
+export function pendingEvents(
+  target: AppendTarget,
+  newEvents: readonly NewEvent[],
+  metadata: Omit<EventMetadata, 'correlationId'>,
+  now: Date,
+): StoredEvent[] {
+  const meta = { correlationId: target.sagaId, ...metadata };
+  return versioned(target, newEvents).map(
+    (e) =>
+      ({
+        position: 0,
+        streamId: e.streamId,
+        version: e.version,
+        type: e.type,
+        payload: e.payload,
+        metadata: meta,
+        recordedAt: now,
+      }) as StoredEvent,
+  );
 }
 
 /**
@@ -145,7 +218,6 @@ const APPEND_EVENTS_OF_SAGAS = `
     -- started_at as text[]: the array types the driver serialises (text, int, jsonb)
     from unnest($2::text[], $3::int[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::text[])
       as e(stream_id, version, type, payload, metadata, idempotency_key, started_at)
-    on conflict (${col('idempotencyKey')}, ${col('sagaMonth')}) do nothing
     returning ${eventRows.fields.map((f) => f.name).join(', ')}
   ), notified as (
     select pg_notify($1::text, json_build_object('sagaId', ${col('metadata')}->>'correlationId',
@@ -188,9 +260,10 @@ export async function appendEventsOfSagas(
     metadatas,
     c.keys,
     startedAts,
-  ]);
-  for (const e of storedOrDuplicate(inserted, c.keys))
-    bySaga.get(e.metadata.correlationId)?.push(e);
+  ]).catch((error: unknown) => {
+    throw asDuplicateAppend(error);
+  });
+  for (const e of storedInOrder(inserted)) bySaga.get(e.metadata.correlationId)?.push(e);
   return bySaga;
 }
 

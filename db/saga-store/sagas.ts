@@ -55,30 +55,31 @@ export function rowToStored(row: SagaRow): StoredSaga {
 }
 
 const KEY = sagaRows.field('sagaId');
-const param = (i: number, f: { sqlType: string }) => `$${i + 1}::${f.sqlType}`;
-const values = sagaRows.fields.map((f, i) => param(i, f)).join(', ');
+const LAST_POSITION = sagaRows.field('lastPosition');
 const notKey = sagaRows.fields.filter((f) => f !== KEY);
 
-/** A saga that was read from its row: every column but the key is written. */
-const UPDATE_SAGA = `update ${sagaRows.table} set ${sagaRows.fields
-  .flatMap((f, i) => (f === KEY ? [] : [`${f.name} = ${param(i, f)}`]))
-  .join(', ')} where ${KEY.name} = ${param(sagaRows.fields.indexOf(KEY), KEY)}`;
-
-/** A new saga, or one rebuilt by replay. */
-const UPSERT_SAGA = `insert into ${sagaRows.table} (${sagaRows.fields.map((f) => f.name).join(', ')})
-  values (${values})
-  on conflict (${KEY.name}) do update set ${notKey.map((f) => `${f.name} = excluded.${f.name}`).join(', ')}`;
-
-/** The statement that writes a saga, and its parameters (apply-decision.ts adds its jobs to it). */
-export function sagaWrite(
-  saga: StoredSaga,
-  stored: 'stored' | 'new',
-): { text: string; params: unknown[] } {
+/**
+ * The saga row's two writes, their parameters numbered from `first` in codec order: the update
+ * (a saga read from its row: every column but the key) and the upsert (a new saga, or one
+ * rebuilt by replay). `lastPosition`: the SQL for last_position around its parameter (the
+ * apply statement takes it from the events it appends).
+ */
+export function sagaWriteTexts(first: number, lastPosition = (param: string) => param) {
+  const value = (f: (typeof sagaRows.fields)[number]) => {
+    const param = `$${first + sagaRows.fields.indexOf(f)}::${f.sqlType}`;
+    return f === LAST_POSITION ? lastPosition(param) : param;
+  };
   return {
-    text: stored === 'stored' ? UPDATE_SAGA : UPSERT_SAGA,
-    params: sagaRows.encode(sagaToRow(saga)),
+    stored: `update ${sagaRows.table} set ${notKey
+      .map((f) => `${f.name} = ${value(f)}`)
+      .join(', ')} where ${KEY.name} = ${value(KEY)}`,
+    new: `insert into ${sagaRows.table} (${sagaRows.fields.map((f) => f.name).join(', ')})
+  values (${sagaRows.fields.map(value).join(', ')})
+  on conflict (${KEY.name}) do update set ${notKey.map((f) => `${f.name} = excluded.${f.name}`).join(', ')}`,
   };
 }
+
+const SAGA_WRITES = sagaWriteTexts(1);
 
 /** Writes the saga row: updated when it was read from its row, upserted when new or replayed. */
 export async function saveSaga(
@@ -86,8 +87,7 @@ export async function saveSaga(
   saga: StoredSaga,
   stored: 'stored' | 'new' = 'new',
 ): Promise<void> {
-  const { text, params } = sagaWrite(saga, stored);
-  await runPrepared(tx, text, params);
+  await runPrepared(tx, SAGA_WRITES[stored], sagaRows.encode(sagaToRow(saga)));
 }
 
 const LOCK_SAGA = `select ${sagaRows.selectList('s')} from ${sagaRows.table} s

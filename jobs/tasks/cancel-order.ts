@@ -1,6 +1,9 @@
-import type { CompensationHandler } from '../task-context';
+import type { CompensationEvent } from '@/lib/saga/decide';
+import { taskWork } from '../task-context';
 
-export const cancelOrder: CompensationHandler = async ({ saga }) => ({
-  type: 'order.cancelled',
-  payload: { orderId: saga.orderId, reason: saga.failureReason ?? 'saga failed' },
+export const cancelOrder = taskWork<CompensationEvent>({
+  decide: ({ saga }) => ({
+    type: 'order.cancelled',
+    payload: { orderId: saga.orderId, reason: saga.failureReason ?? 'saga failed' },
+  }),
 });

@@ -1,15 +1,18 @@
-import { eq } from 'drizzle-orm';
-import { prescriptions } from '@/db/schema';
-import type { CompensationHandler } from '../task-context';
+import { runPrepared } from '@/db/saga-store';
+import type { CompensationEvent } from '@/lib/saga/decide';
+import { taskWork } from '../task-context';
 
-export const cancelPrescription: CompensationHandler = async ({ tx, saga }) => {
-  const [prescription] = await tx
-    .select({ prescriptionId: prescriptions.prescriptionId })
-    .from(prescriptions)
-    .where(eq(prescriptions.orderId, saga.orderId));
-  if (!prescription) throw new Error(`saga ${saga.sagaId} created a prescription that has no row`);
-  return {
-    type: 'order.prescription_cancelled',
-    payload: { orderId: saga.orderId, prescriptionId: prescription.prescriptionId },
-  };
-};
+const PRESCRIPTION = `select prescription_id as "prescriptionId" from prescriptions
+  where order_id = (select order_id from orders where saga_id = $1::uuid)`;
+
+export const cancelPrescription = taskWork<CompensationEvent, { prescriptionId: string }[]>({
+  read: (tx, sagaId) => runPrepared<{ prescriptionId: string }>(tx, PRESCRIPTION, [sagaId]),
+  decide: ({ saga }, [prescription]) => {
+    if (!prescription)
+      throw new Error(`saga ${saga.sagaId} created a prescription that has no row`);
+    return {
+      type: 'order.prescription_cancelled',
+      payload: { orderId: saga.orderId, prescriptionId: prescription.prescriptionId },
+    };
+  },
+});

@@ -13,9 +13,10 @@ import net from 'node:net';
  *   several statements, but both drivers send one).
  * - transaction control (BEGIN/COMMIT/ROLLBACK) is counted apart: the floor and the engine
  *   both pay one pair per transaction.
- * - round trip: a write on a connection that had nothing outstanding (every Sync / Query
+ * - round trip: a Sync or Query sent while nothing was outstanding (every earlier Sync / Query
  *   answered by ReadyForQuery): the client then waits for the server. Statements pipelined
- *   behind others in flight add no round trip.
+ *   behind others in flight add no round trip, and neither do the writes of one statement's
+ *   messages (node-postgres, under graphile-worker, writes Parse, Bind and Execute apart).
  */
 export interface WireCounts {
   statements: number;
@@ -80,7 +81,6 @@ function readStartup(state: SocketState, buf: Buffer): void {
 function readOutgoing(state: SocketState, buf: Buffer): void {
   if (!state.started) return readStartup(state, buf);
   const counts = countsOf(state.application);
-  if (state.outstanding === 0) counts.roundTrips++;
   for (let at = 0; at + 5 <= buf.length;) {
     const type = String.fromCharCode(buf[at]!);
     const length = buf.readInt32BE(at + 1);
@@ -90,7 +90,7 @@ function readOutgoing(state: SocketState, buf: Buffer): void {
         const text = cstring(buf, body).text;
         if (TX_CONTROL.test(text)) counts.transactionControl++;
         else counts.statements++;
-        state.outstanding++;
+        if (state.outstanding++ === 0) counts.roundTrips++;
         break;
       }
       case 'P': {
@@ -109,7 +109,7 @@ function readOutgoing(state: SocketState, buf: Buffer): void {
         else counts.statements++;
         break;
       case 'S':
-        state.outstanding++;
+        if (state.outstanding++ === 0) counts.roundTrips++;
         break;
     }
     at += 1 + length;

@@ -37,10 +37,15 @@ export async function startWorkers(
     path.join(tmpdir(), `rxsaga-bench-wire-${process.pid}-${i + 1}.json`),
   );
   for (const f of countFiles) rmSync(f, { force: true });
+  // RXSAGA_BENCH_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it exits (open
+  // it in Chrome DevTools or speedscope): where a worker's CPU per saga goes.
+  const profileDir = process.env.RXSAGA_BENCH_CPU_PROF;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
   for (let i = 0; i < count; i++) {
     const child = spawn(
       process.execPath,
       [
+        ...profile,
         '--import',
         'tsx',
         '--import',
