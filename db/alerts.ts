@@ -193,7 +193,7 @@ async function queueDeliveries(
 }
 
 /** An admin's test message: a firing `rxsaga_test` alert for every URL, no alert row. */
-export const TEST_ALERT_NAME = 'rxsaga_test';
+const TEST_ALERT_NAME = 'rxsaga_test';
 
 export async function queueTestAlert(
   tx: Tx,
@@ -226,7 +226,7 @@ export interface AlertView {
   resolvedAt: string | null;
 }
 
-export const ALERT_HISTORY_SIZE = 100;
+const ALERT_HISTORY_SIZE = 100;
 
 /** GET /api/alerts: every firing alert (newest first), then the recent history. */
 export async function listAlerts(
@@ -261,7 +261,7 @@ export async function listAlerts(
  * short enough that a delivery whose sender died is sent again soon.
  */
 export const DELIVERY_TIMEOUT_MS = 10_000;
-export const DELIVERY_LEASE_SECONDS = 15;
+const DELIVERY_LEASE_SECONDS = 15;
 
 export interface ClaimedDelivery {
   deliveryId: string;
@@ -387,7 +387,7 @@ export interface DeliveryView {
   deliveredAt: string | null;
 }
 
-export const DELIVERY_LIST_SIZE = 100;
+const DELIVERY_LIST_SIZE = 100;
 
 /** The outbox for the Alerts page: undelivered first (oldest first), then recent deliveries. */
 export async function listDeliveries(

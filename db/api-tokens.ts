@@ -19,7 +19,7 @@ export interface ApiTokenView {
   lastUsedAt: string | null;
 }
 
-export const hashToken = (secret: string) => createHash('sha256').update(secret).digest('hex');
+const hashToken = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 /** A token's last use is recorded at most this often: not one write per request. */
 const TOUCH_EVERY_SECONDS = 60;

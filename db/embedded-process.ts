@@ -24,7 +24,7 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Command name from /proc (Linux); undefined where /proc is unavailable. */
-export function processName(pid: number): string | undefined {
+function processName(pid: number): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {

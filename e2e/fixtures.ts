@@ -24,7 +24,7 @@ export const passwordOf = (username: string) => `${username}-e2e-password`;
  * Makes an account through the API as the bootstrap admin (already there: fine), in a request
  * context of its own so the page's cookies are not touched.
  */
-export async function ensureAccount(
+async function ensureAccount(
   username: string,
   role: 'viewer' | 'operator' | 'admin',
   displayName?: string,

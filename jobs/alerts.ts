@@ -90,7 +90,7 @@ export async function evaluateAlerts(
 }
 
 /** One POST of a claimed delivery. The outcome counts only once the whole answer is read. */
-export async function sendDelivery(
+async function sendDelivery(
   claim: ClaimedDelivery,
   secret: string | undefined,
 ): Promise<DeliveryOutcome> {

@@ -142,7 +142,7 @@ export function resourceRefusal(error: unknown): AppError | undefined {
  * (lib/input.ts); this is the net under every other way in (server actions' form fields):
  * bad input, so a 400 or a form message, never a 500. The statement failed: nothing was stored.
  */
-export function unstorableTextRefusal(error: unknown): AppError | undefined {
+function unstorableTextRefusal(error: unknown): AppError | undefined {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (code === '22021' || code === '22P05')
@@ -171,7 +171,7 @@ const CONNECTION_CODES = new Set([
   'ECONNRESET',
 ]);
 
-export function connectionRefusal(error: unknown): AppError | undefined {
+function connectionRefusal(error: unknown): AppError | undefined {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (CONNECTION_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code)))

@@ -34,7 +34,7 @@ const SENSITIVE_KEYS = [
 export const REDACTED = '[redacted]';
 
 /** pino's paths have no recursive wildcard: cover the top level and two levels down. */
-export const REDACT_PATHS = SENSITIVE_KEYS.map((key) =>
+const REDACT_PATHS = SENSITIVE_KEYS.map((key) =>
   /^\w+$/.test(key) ? `.${key}` : `["${key}"]`,
 ).flatMap((access) => [access.replace(/^\./, ''), `*${access}`, `*.*${access}`]);
 
@@ -60,7 +60,7 @@ function errorSerializer(error: unknown): unknown {
   return out;
 }
 
-export const loggerOptions: LoggerOptions = {
+const loggerOptions: LoggerOptions = {
   level: process.env.LOG_LEVEL ?? 'info',
   base: { service: process.env.RXSAGA_PROCESS ?? 'rxsaga', pid: process.pid },
   timestamp: pino.stdTimeFunctions.isoTime,

@@ -5,7 +5,7 @@ import { Button, type ButtonVariant } from './button';
 import { Dialog, dialogStyles as styles } from './dialog';
 import { Field, Textarea } from './field';
 
-export const MIN_REASON_LENGTH = 3;
+const MIN_REASON_LENGTH = 3;
 
 /**
  * "Are you sure? Why?": operator actions are recorded with a reason, so the dialog asks for one

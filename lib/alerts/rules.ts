@@ -53,7 +53,7 @@ export const ALERT_RULE_INFO: Record<
 };
 
 /** Heartbeats older than this mean no worker is alive (DESIGN.md: 60 s, not configurable). */
-export const NO_WORKER_AFTER_SECONDS = 60;
+const NO_WORKER_AFTER_SECONDS = 60;
 
 export interface AlertThresholds {
   interventions: number;

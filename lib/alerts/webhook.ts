@@ -49,7 +49,7 @@ export interface AlertmanagerWebhook {
 }
 
 /** Alertmanager's own receivers say which receiver got it; ours is the product itself. */
-export const RECEIVER = 'rxsaga';
+const RECEIVER = 'rxsaga';
 
 export function renderWebhookBody(m: AlertMessage): string {
   const labels = { alertname: m.alertname, severity: m.severity };

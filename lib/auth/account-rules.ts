@@ -25,12 +25,12 @@ export const usernameSchema = name('username');
 export const tokenNameSchema = name('token name');
 
 /** DESIGN: fewer than 12 characters is a 400. bcrypt reads at most 72 bytes. */
-export const newPasswordSchema = z
+const newPasswordSchema = z
   .string()
   .min(12, 'a password has at least 12 characters')
   .refine((v) => Buffer.byteLength(v, 'utf8') <= 72, 'a password has at most 72 bytes');
 
-export const roleSchema = z.enum(ROLES);
+const roleSchema = z.enum(ROLES);
 
 const displayName = z.string().trim().max(100).nullable();
 

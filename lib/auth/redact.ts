@@ -4,7 +4,7 @@ import { canOperate, type Principal } from './principal';
  * Viewers see sagas and timelines with patient identifiers masked (`PAT-1001` → `PAT-****01`)
  * and the street line of the shipping address hidden; operators see them whole.
  */
-export function maskPatientId(id: string): string {
+function maskPatientId(id: string): string {
   const prefix = /^[A-Za-z]+-/.exec(id)?.[0] ?? '';
   const rest = id.slice(prefix.length);
   return `${prefix}****${rest.length >= 4 ? rest.slice(-2) : ''}`;
@@ -14,7 +14,7 @@ export function maskPatientId(id: string): string {
 export const seesPatientData = (p: Principal | null) => canOperate(p);
 
 /** Deep copy with every `patientId` masked and every `shippingAddress.line1` hidden. */
-export function redactPatientData<T>(value: T): T {
+function redactPatientData<T>(value: T): T {
   return redact(value) as T;
 }
 

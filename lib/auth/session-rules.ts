@@ -13,7 +13,7 @@ export interface SessionLimits {
 export const ABSOLUTE_SESSION_SECONDS = 8 * 60 * 60;
 
 /** A session's last use is recorded at most this often: not one write per request. */
-export const TOUCH_EVERY_SECONDS = 15;
+const TOUCH_EVERY_SECONDS = 15;
 
 export interface SessionTimes {
   createdAt: Date;

@@ -3,9 +3,9 @@
  * `00000` is undeliverable, `00503` fails transiently on the first two attempts, `00504` on
  * every attempt. Any other postal code is accepted.
  */
-export const UNDELIVERABLE_POSTAL_CODE = '00000';
-export const FLAKY_POSTAL_CODE = '00503';
-export const UNAVAILABLE_POSTAL_CODE = '00504';
+const UNDELIVERABLE_POSTAL_CODE = '00000';
+const FLAKY_POSTAL_CODE = '00503';
+const UNAVAILABLE_POSTAL_CODE = '00504';
 
 export type CarrierResponse =
   | { kind: 'accepted'; carrierReference: string }

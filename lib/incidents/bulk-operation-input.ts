@@ -4,7 +4,7 @@ import { SAGA_STATES, TASKS } from '@/lib/saga/model';
 /** At most this many sagas in one operation: narrow the filter, or run another one after it. */
 export const MAX_BULK_SAGAS = 100_000;
 /** A selection from the dashboard. */
-export const MAX_SELECTED_SAGAS = 1_000;
+const MAX_SELECTED_SAGAS = 1_000;
 export const DRY_RUN_SAMPLE_SIZE = 20;
 
 const isoTime = z.iso.datetime({ offset: true });

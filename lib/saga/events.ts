@@ -19,7 +19,7 @@ export const shippingAddressSchema = z.object({
 });
 export type ShippingAddress = z.infer<typeof shippingAddressSchema>;
 
-export const MAX_REASON_LENGTH = 2000;
+const MAX_REASON_LENGTH = 2000;
 const actor = z.string().min(1).max(200);
 const reason = z.string().min(1).max(MAX_REASON_LENGTH);
 

@@ -60,7 +60,7 @@ const STANDARD_RESPONSES = {
 } as const;
 
 /** The wrapper's own answers (server/http/api-route.ts), by access and by what the route reads. */
-export function standardStatuses(route: RouteSpec): (keyof typeof STANDARD_RESPONSES)[] {
+function standardStatuses(route: RouteSpec): (keyof typeof STANDARD_RESPONSES)[] {
   const statuses: (keyof typeof STANDARD_RESPONSES)[] = [];
   if (route.query || route.body || route.params) statuses.push(400);
   if (route.access !== 'public') statuses.push(401);

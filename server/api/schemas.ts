@@ -57,7 +57,7 @@ export const internalErrorSchema = z
   .object({ error: z.literal('internal error'), requestId: z.string() })
   .meta({ id: 'InternalError', description: 'A bug: the same requestId is in the server log.' });
 
-export const sagaStateSchema = z.enum(SAGA_STATES).meta({ id: 'SagaState' });
+const sagaStateSchema = z.enum(SAGA_STATES).meta({ id: 'SagaState' });
 
 export const sagaSchema = z
   .object({
@@ -83,7 +83,7 @@ export const sagaSchema = z
   })
   .meta({ id: 'Saga' });
 
-export const sagaEventSchema = z
+const sagaEventSchema = z
   .object({
     position: z.number().int().min(1),
     streamId: z.string(),
@@ -165,7 +165,7 @@ export const statsSchema = z
   })
   .meta({ id: 'Stats' });
 
-export const catalogItemSchema = z
+const catalogItemSchema = z
   .object({
     sku: z.string(),
     name: z.string(),
@@ -174,7 +174,7 @@ export const catalogItemSchema = z
   })
   .meta({ id: 'CatalogItem' });
 
-export const inventoryItemSchema = z
+const inventoryItemSchema = z
   .object({
     sku: z.string(),
     name: z.string(),
@@ -192,7 +192,7 @@ export const faultSettingsSchema = z
   .object({ items: z.array(faultSettingSchema) })
   .meta({ id: 'FaultSettings' });
 
-export const auditEntrySchema = z
+const auditEntrySchema = z
   .object({
     id: z.number().int().min(1),
     at: isoTime,
@@ -238,7 +238,7 @@ export const accountSchema = z
   })
   .meta({ id: 'Account', description: 'A person who signs in (never a password or its hash).' });
 
-export const apiTokenSchema = z
+const apiTokenSchema = z
   .object({
     name: z.string(),
     role: z.enum(ROLES),
@@ -254,11 +254,11 @@ export const apiTokenCreatedSchema = apiTokenSchema
   })
   .meta({ id: 'ApiTokenCreated' });
 
-export const pauseSchema = z
+const pauseSchema = z
   .object({ task: z.enum(TASKS), reason: z.string(), pausedBy: z.string(), pausedAt: isoTime })
   .meta({ id: 'Pause' });
 
-export const taskControlSchema = z
+const taskControlSchema = z
   .object({ task: z.enum(TASKS), pause: pauseSchema.nullable(), waiting: count })
   .meta({ id: 'TaskControl', description: 'A task, its pause, and the sagas held at it.' });
 
@@ -266,7 +266,7 @@ export const taskPauseResultSchema = z
   .object({ task: z.enum(TASKS), paused: z.boolean() })
   .meta({ id: 'TaskPauseResult' });
 
-export const alertSchema = z
+const alertSchema = z
   .object({
     alertId: z.string(),
     rule: z.string().describe(`One of ${ALERT_RULES.join(', ')}.`),
@@ -277,7 +277,7 @@ export const alertSchema = z
   })
   .meta({ id: 'Alert' });
 
-export const alertDeliverySchema = z
+const alertDeliverySchema = z
   .object({
     deliveryId: z.string().describe('Sent as X-RxSaga-Delivery on every attempt.'),
     alertId: z.string().nullable().describe('Null for a test alert.'),
@@ -302,7 +302,7 @@ export const alertDeliveryRetriedSchema = z
   .object({ deliveryId: z.string() })
   .meta({ id: 'AlertDeliveryRetried' });
 
-export const failureGroupSchema = z
+const failureGroupSchema = z
   .object({
     groupId: z.string(),
     task: z.string().nullable(),
@@ -349,7 +349,7 @@ export const unhealthySchema = z
   .object({ ok: z.literal(false), error: z.string() })
   .meta({ id: 'Unhealthy' });
 
-export const listOf = <T extends z.ZodType>(item: T, id: string) =>
+const listOf = <T extends z.ZodType>(item: T, id: string) =>
   z.object({ items: z.array(item) }).meta({ id });
 
 export const catalogSchema = listOf(catalogItemSchema, 'Catalog');

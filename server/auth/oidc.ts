@@ -24,9 +24,9 @@ import { signOut, startSession } from './session';
  * claims to an account, and a normal server-side session starts.
  */
 
-export const OIDC_COOKIE = 'rxsaga_oidc';
+const OIDC_COOKIE = 'rxsaga_oidc';
 const COOKIE_PATH = '/api/session/oidc';
-export const CALLBACK_PATH = '/api/session/oidc/callback';
+const CALLBACK_PATH = '/api/session/oidc/callback';
 
 export const oidcSettings = (): OidcSettings | null => oidcSettingsOf(getEnv());
 

@@ -34,7 +34,7 @@ import { ABSOLUTE_SESSION_SECONDS, type SessionLimits } from '@/lib/auth/session
  * no data to seal, and a random 256-bit id cannot be forged.
  */
 
-export const SESSION_COOKIE = 'rxsaga_session';
+const SESSION_COOKIE = 'rxsaga_session';
 
 export function sessionLimits(): SessionLimits {
   return {

@@ -2,7 +2,7 @@ import { AppError } from '@/lib/errors';
 import { refuseNul } from '@/lib/input';
 
 /** Far above any real order (50 lines), far below what could exhaust memory. */
-export const MAX_BODY_BYTES = 256 * 1024;
+const MAX_BODY_BYTES = 256 * 1024;
 
 const tooLarge = () =>
   new AppError('payload_too_large', `request body is larger than ${MAX_BODY_BYTES / 1024} KiB`);

@@ -15,7 +15,7 @@ interface Waiter {
   grant: () => void;
 }
 
-export class Slots {
+class Slots {
   private inUse = 0;
   private readonly queue: Waiter[] = [];
 
@@ -86,7 +86,7 @@ export class Slots {
 const globalForSlots = globalThis as unknown as { rxsagaDbSlots?: Slots };
 
 /** The process's slots, one per connection of the web's pool (db/client.ts). */
-export function dbSlots(): Slots {
+function dbSlots(): Slots {
   return (globalForSlots.rxsagaDbSlots ??= new Slots(WEB_POOL_MAX));
 }
 

@@ -11,7 +11,7 @@ import {
 import { logger } from '@/server/logger';
 
 /** The one table from refusal kinds to HTTP statuses. */
-export const STATUS_OF: Record<AppErrorKind, number> = {
+const STATUS_OF: Record<AppErrorKind, number> = {
   invalid_input: 400,
   unauthorized: 401,
   forbidden: 403,

@@ -10,7 +10,7 @@ import { logger } from '@/server/logger';
 export type ActionResult<T = undefined> =
   { ok: true; data: T } | { ok: false; message: string; fieldErrors: Record<string, string[]> };
 
-export function fieldErrorsOf(
+function fieldErrorsOf(
   issues: readonly { path: readonly PropertyKey[]; message: string }[],
 ): Record<string, string[]> {
   const out: Record<string, string[]> = {};
