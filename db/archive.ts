@@ -31,22 +31,12 @@ export async function countArchivableSagas(db: DbOrTx, hotDays: number): Promise
   return row?.n ?? 0;
 }
 
-export async function selectArchivableSagas(
-  db: DbOrTx,
-  hotDays: number,
-  limit: number,
-): Promise<string[]> {
-  const rows = await db.execute<{ saga_id: string }>(sql`
-    select saga_id from order_fulfillment_sagas where ${archivable(hotDays)}
-    order by started_at, saga_id limit ${limit}`);
-  return rows.map((r) => r.saga_id);
+/** Where a batch ended: the next one starts after this saga (the order of sagas_started_at_idx). */
+export interface ArchiveCursor {
+  /** PostgreSQL's text form (to the microsecond). */
+  startedAt: string;
+  sagaId: string;
 }
-
-const rowsOf = (table: SagaRowTable) =>
-  table === 'order_fulfillment_sagas'
-    ? sql`jsonb_build_array(to_jsonb(s))`
-    : sql`coalesce((select jsonb_agg(to_jsonb(x)) from ${sql.identifier(table)} x
-        where x.saga_id = s.saga_id), '[]'::jsonb)`;
 
 export interface ArchiveLine {
   sagaId: string;
@@ -61,17 +51,39 @@ export interface ArchiveLine {
   line: string;
 }
 
-/** The archive lines of these sagas, oldest first, with what each holds. */
-export async function readArchiveLines(
+/** A table's rows of saga `s` as a JSON array (the row shape is the table's own), and their count. */
+const rowsOf = (table: SagaRowTable) =>
+  table === 'order_fulfillment_sagas'
+    ? sql`select 1 as n, json_build_array(row_to_json(s)) as j`
+    : sql`select count(*)::int as n, coalesce(json_agg(x), '[]'::json) as j
+        from ${sql.identifier(table)} x where x.saga_id = s.saga_id`;
+
+/**
+ * The next `limit` archivable sagas after `after` (oldest first), as archive lines with what
+ * each holds: one statement, set-based. Built as `json`, not `jsonb`: PostgreSQL writes the text
+ * straight from the rows instead of building a binary document and printing it again, and the
+ * values are the same (a restore reads either with jsonb_populate_recordset). Walking on from a
+ * cursor, not from the oldest saga again, keeps a run from rescanning the index entries of the
+ * sagas it has just deleted.
+ */
+export async function readArchiveBatch(
   db: DbOrTx,
-  sagaIds: readonly string[],
+  hotDays: number,
+  limit: number,
+  after: ArchiveCursor | null,
 ): Promise<ArchiveLine[]> {
-  const tables = sql.join(
-    SAGA_ROW_TABLES.map((t) => sql`${t}::text, ${rowsOf(t)}`),
-    sql`, `,
+  const laterals = sql.join(
+    SAGA_ROW_TABLES.map(
+      (t, i) => sql`cross join lateral (${rowsOf(t)}) ${sql.identifier(`r${i}`)}`,
+    ),
+    sql` `,
   );
   const counts = sql.join(
-    SAGA_ROW_TABLES.map((t) => sql`${t}::text, jsonb_array_length(rec->'rows'->${t}::text)`),
+    SAGA_ROW_TABLES.map((t, i) => sql`${t}::text, ${sql.identifier(`r${i}`)}.n`),
+    sql`, `,
+  );
+  const tables = sql.join(
+    SAGA_ROW_TABLES.map((t, i) => sql`${t}::text, ${sql.identifier(`r${i}`)}.j`),
     sql`, `,
   );
   const rows = await db.execute<{
@@ -83,24 +95,26 @@ export async function readArchiveLines(
     completed_at: string;
     line: string;
   }>(sql`
-    select saga_id, version, jsonb_array_length(rec->'events') as events,
-      jsonb_build_object(${counts}) as rows, started_at::text, completed_at::text, rec::text as line
+    select s.saga_id, s.version, ev.n as events, json_build_object(${counts}) as rows,
+      s.started_at::text, s.completed_at::text,
+      -- json_agg puts a line break between elements: whitespace, as every raw line break in JSON
+      -- text is (one in a string is written \\n), taken out so a saga stays one line.
+      replace(json_build_object('sagaId', s.saga_id, 'rows', json_build_object(${tables}), 'events', ev.j)::text,
+        E'\\n', '') as line
     from (
-      select s.saga_id, s.version, s.started_at, s.completed_at, jsonb_build_object(
-        'sagaId', s.saga_id,
-        'rows', jsonb_build_object(${tables}),
-        'events', coalesce((select jsonb_agg(to_jsonb(e) order by e.position) from events e
-          where e.saga_month = saga_month(s.started_at)
-            and e.stream_id in (${SAGA_PREFIX} || s.saga_id::text, ${ORDER_PREFIX} || s.order_id)),
-          '[]'::jsonb)
-      ) as rec
-      from order_fulfillment_sagas s
-      where s.saga_id = any(${sql.param(sagaIds as string[])}::uuid[])
-      -- OFFSET 0 keeps the subquery from being flattened: flattened, \`rec\` would be built once
-      -- per reference below (seven times), not once.
-      offset 0
-    ) r
-    order by started_at, saga_id`);
+      select * from order_fulfillment_sagas
+      where ${archivable(hotDays)}
+        ${after ? sql`and (started_at, saga_id) > (${after.startedAt}::timestamptz, ${after.sagaId}::uuid)` : sql``}
+      order by started_at, saga_id limit ${limit}
+    ) s
+    ${laterals}
+    cross join lateral (
+      select count(*)::int as n, coalesce(json_agg(e order by e.position), '[]'::json) as j
+      from events e
+      where e.saga_month = saga_month(s.started_at)
+        and e.stream_id in (${SAGA_PREFIX} || s.saga_id::text, ${ORDER_PREFIX} || s.order_id)
+    ) ev
+    order by s.started_at, s.saga_id`);
   return rows.map((r) => ({
     sagaId: r.saga_id,
     version: r.version,

@@ -7,10 +7,10 @@ import type postgres from 'postgres';
 import {
   countArchivableSagas,
   findArchivedSaga,
-  readArchiveLines,
+  readArchiveBatch,
   removeArchivedSagas,
   restoreSagaRecords,
-  selectArchivableSagas,
+  type ArchiveCursor,
   type ArchiveLine,
 } from '@/db/archive';
 import type { Database } from '@/db/client';
@@ -96,10 +96,18 @@ export async function archiveHistory(
       const result: ArchiveResult = { ran: true, sagas: 0, total, events: 0, files: 0, bytes: 0 };
       options.onProgress?.({ ...result });
       const runAt = new Date();
+      const read = (after: ArchiveCursor | null) =>
+        readArchiveBatch(conn.db, hotDays, batchSize, after);
+      // The next batch is read while this one is written, verified and deleted (another
+      // connection, other sagas): PostgreSQL builds lines while this process compresses.
+      let next = read(null);
       while (result.sagas < total) {
-        const ids = await selectArchivableSagas(conn.db, hotDays, batchSize);
-        if (ids.length === 0) break;
-        const lines = await readArchiveLines(conn.db, ids);
+        const lines = await next;
+        if (lines.length === 0) break;
+        const last = lines.at(-1)!;
+        next = read({ startedAt: last.startedAt, sagaId: last.sagaId });
+        // Not awaited if this batch fails: its error is this run's, not an unhandled one.
+        next.catch(() => {});
         const file = archiveFileName(runAt, result.files + 1);
         const manifest = await writeVerifiedArchive(dir, file, lines);
         await conn.db.transaction((tx) => removeArchivedSagas(tx, lines, file));
@@ -109,6 +117,7 @@ export async function archiveHistory(
         result.bytes += manifest.bytes;
         options.onProgress?.({ ...result });
       }
+      await next.catch(() => {});
       logger.info({ ...result, dir, event: 'archive.done' }, 'archive run finished');
       return result;
     } finally {
@@ -236,8 +245,7 @@ export async function restoreArchive(
   const onDisk = await readFile(path.join(dir, file));
   if (sha256(onDisk) !== manifest.sha256)
     throw new Error(`archive ${file} does not match its manifest's checksum: not restored`);
-  const all = parseArchiveLines((await gunzip(onDisk)).toString('utf8'));
-  const records = only ? all.filter((r) => r.sagaId === only) : all;
+  const records = parseArchiveLines((await gunzip(onDisk)).toString('utf8'), only ?? undefined);
   progress('restoring', 0, records.length);
   const restored = await conn.db.transaction((tx) => restoreSagaRecords(tx, records));
   progress('restoring', records.length, records.length);

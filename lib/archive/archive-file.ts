@@ -54,16 +54,24 @@ export const archiveManifestSchema = z.object({
 });
 export type ArchiveManifest = z.infer<typeof archiveManifestSchema>;
 
-/** Parses the lines of a decompressed archive file; a malformed line is an error, not a skip. */
-export function parseArchiveLines(text: string): ArchivedSagaRecord[] {
-  const lines = text.split('\n').filter((l) => l.length > 0);
-  return lines.map((line, i) => {
+/**
+ * Parses the lines of a decompressed archive file; a malformed line is an error, not a skip.
+ * With `only`, just that saga's line: the others are not parsed (a file holds thousands), only
+ * those whose text names the saga id are, and the one whose record is that saga is kept.
+ */
+export function parseArchiveLines(text: string, only?: string): ArchivedSagaRecord[] {
+  const records: ArchivedSagaRecord[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.length === 0 || (only !== undefined && !line.includes(only))) return;
+    let record: ArchivedSagaRecord;
     try {
-      return archivedSagaRecordSchema.parse(JSON.parse(line));
+      record = archivedSagaRecordSchema.parse(JSON.parse(line));
     } catch (err) {
       throw new Error(`archive line ${i + 1} is not a saga record`, { cause: err });
     }
+    if (only === undefined || record.sagaId === only) records.push(record);
   });
+  return records;
 }
 
 /**
