@@ -20,9 +20,10 @@ import {
   withWorker,
   getSagaRow,
 } from '@/test/saga-harness';
-import { runBulkBatch, runBulkOperation } from './run-bulk-operation';
+import { followUpLockId, runBulkBatch, runBulkOperation } from './run-bulk-operation';
 
-const ctx = useSagaTestDatabase({ RXSAGA_MAX_ATTEMPTS: '2' });
+// A dead worker's jobs (here: a dead operation run's follow-ups) are released after 3 s.
+const ctx = useSagaTestDatabase({ RXSAGA_MAX_ATTEMPTS: '2', RXSAGA_WORKER_DEAD_SECONDS: '3' });
 const operator = { actor: 'oncall', role: 'operator' as const, requestId: 'req-1' };
 
 async function count(query: ReturnType<typeof sql>): Promise<number> {
@@ -248,7 +249,7 @@ describe('failure groups and bulk operations', () => {
       operator,
     );
     assert.ok(!answer.dryRun);
-    assert.equal(await runBulkBatch(answer.operationId, 50), 'processed');
+    assert.equal((await runBulkBatch(answer.operationId, 50)).result, 'processed');
     const cancelled = await cancelBulkOperation(
       ctx.db,
       answer.operationId,
@@ -298,7 +299,7 @@ describe('failure groups and bulk operations', () => {
     assert.ok(!answer.dryRun);
     // Four batch loops at once, as four workers would run them.
     const drain = async () => {
-      while ((await runBulkBatch(answer.operationId, 7)) === 'processed');
+      while ((await runBulkBatch(answer.operationId, 7)).result === 'processed');
     };
     await Promise.all([drain(), drain(), drain(), drain()]);
     await runBulkOperation({ operationId: answer.operationId });
@@ -341,7 +342,7 @@ describe('failure groups and bulk operations', () => {
     // After the set is fixed, two of its sagas are cancelled one by one.
     for (const sagaId of ids.slice(0, 2))
       await cancelSaga(ctx.db, sagaId, { reason: 'by hand' }, operator);
-    assert.equal(await runBulkBatch(operationId, 50), 'processed');
+    assert.equal((await runBulkBatch(operationId, 50)).result, 'processed');
     await runBulkOperation({ operationId: operationId });
     const op = await getBulkOperation(ctx.db, operationId);
     assert.deepEqual(
@@ -420,7 +421,7 @@ describe('failure groups and bulk operations', () => {
         '{}', '{"correlationId":"test"}', ${`${ids[1]}:bulk:${operationId}`}
       from order_fulfillment_sagas where saga_id = ${ids[1]!}`);
     try {
-      assert.equal(await runBulkBatch(operationId, 50), 'processed');
+      assert.equal((await runBulkBatch(operationId, 50)).result, 'processed');
       await runBulkOperation({ operationId: operationId });
       const op = await getBulkOperation(ctx.db, operationId);
       assert.deepEqual([op?.status, op?.succeeded, op?.skipped, op?.failed], ['done', 2, 1, 0]);
@@ -443,5 +444,84 @@ describe('failure groups and bulk operations', () => {
     } finally {
       await ctx.db.execute(sql`delete from events where stream_id = 'test:dup'`);
     }
+  });
+  test('an operation runs its own follow-up work: none of it waits in the queue, new sagas go through meanwhile', async () => {
+    await withWorker(() => waitForSettled(ctx.db, 60_000));
+    const ids = await flaggedAtShipment(
+      40,
+      (o) => `initiate-shipment failed after 2 attempts: lanes ${o}`,
+    );
+    const answer = await startBulkOperation(
+      ctx.db,
+      { action: 'cancel', filter: { sagaIds: ids }, reason: 'carrier gone' },
+      operator,
+    );
+    assert.ok(!answer.dryRun);
+    const due = sql`select count(*)::int as n from graphile_worker._private_jobs
+      where priority = ${FOLLOW_UP_PRIORITY} and is_available`;
+    const running = async () =>
+      (await getBulkOperation(ctx.db, answer.operationId))?.status === 'running';
+    const newSagas: string[] = [];
+    let samples = 0;
+    let mostDue = 0;
+    await withWorker(async () => {
+      for (let i = 0; i < 5; i++) newSagas.push((await createOrder(ctx.db, orderInput())).sagaId);
+      while (await running()) {
+        mostDue = Math.max(mostDue, await count(due));
+        samples++;
+      }
+      await waitForSettled(ctx.db, 60_000);
+    });
+    assert.ok(samples > 0, 'sampled while the operation ran');
+    // Before: each batch queued its 100 compensations, due for every worker's slots.
+    assert.equal(mostDue, 0, 'no follow-up job of the operation was ever due in the queue');
+    const compensations = await ctx.db.execute<{ saga_id: string; n: number; tasks: number }>(sql`
+      select metadata->>'correlationId' as saga_id, count(*)::int as n,
+        count(distinct payload->>'task')::int as tasks from events
+      where type = 'order_fulfillment_saga.compensation_recorded'
+        and metadata->>'correlationId' = any(${`{${ids.join(',')}}`}::text[])
+      group by 1`);
+    assert.equal(compensations.length, ids.length, 'every saga compensated');
+    assert.ok(
+      compensations.every((c) => c.n === 3 && c.tasks === 3),
+      'each compensation once per saga',
+    );
+    assert.equal(
+      await count(sql`select count(*)::int as n from order_fulfillment_sagas
+        where state = 'CANCELLED' and saga_id = any(${`{${ids.join(',')}}`}::uuid[])`),
+      ids.length,
+    );
+    // Not starved: every new saga finished before the operation's last compensation did.
+    const [order] = await ctx.db.execute<{ last_new: number; last_compensation: number }>(sql`
+      select
+        (select max(position) from events where stream_id = any(${`{${newSagas.map((id) => `order_fulfillment_saga-${id}`).join(',')}}`}::text[])) as last_new,
+        (select max(position) from events where type = 'order_fulfillment_saga.compensation_recorded'
+          and metadata->>'correlationId' = any(${`{${ids.join(',')}}`}::text[])) as last_compensation`);
+    assert.ok(Number(order!.last_new) < Number(order!.last_compensation), 'new sagas went first');
+    for (const sagaId of newSagas)
+      assert.equal((await getSagaRow(ctx.db, sagaId)).state, 'COMPLETED');
+  });
+
+  test('follow-up jobs left by a run that died are released by the sweeper and run once', async () => {
+    await withWorker(() => waitForSettled(ctx.db, 60_000));
+    const { ids, operationId } = await flaggedAndCancelled(10, 'died');
+    // The batch commits with its follow-ups locked by the operation; the run dies before them.
+    const batch = await runBulkBatch(operationId, 50, followUpLockId(operationId));
+    assert.equal(batch.result, 'processed');
+    assert.equal(batch.result === 'processed' && batch.followUps.length, 10);
+    const held = await ctx.db.execute<{ locked_by: string; available: boolean }>(sql`
+      select locked_by, is_available as available from graphile_worker._private_jobs
+      where payload->>'sagaId' = any(${`{${ids.join(',')}}`}::text[])`);
+    assert.equal(held.length, 10);
+    assert.ok(held.every((j) => j.locked_by === followUpLockId(operationId) && !j.available));
+    await withWorker(() => waitForSettled(ctx.db, 60_000));
+    assert.equal(
+      await count(sql`select count(*)::int as n from events
+        where type = 'order_fulfillment_saga.compensation_recorded'
+          and metadata->>'correlationId' = any(${`{${ids.join(',')}}`}::text[])`),
+      30,
+      'three compensations per saga, once each',
+    );
+    assert.equal((await getBulkOperation(ctx.db, operationId))?.status, 'done');
   });
 });

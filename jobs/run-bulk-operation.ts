@@ -12,7 +12,7 @@ import {
   RUN_BULK_OPERATION_TASK,
 } from '@/db/bulk-operations';
 import { getDb, type Tx } from '@/db/client';
-import { DuplicateAppendError } from '@/db/saga-store';
+import { DuplicateAppendError, type LockedJob } from '@/db/saga-store';
 import {
   applyOperatorAction,
   applyOperatorActions,
@@ -22,6 +22,7 @@ import {
 import { AppError } from '@/lib/errors';
 import { getEnv } from '@/lib/env';
 import { logger } from '@/server/logger';
+import { runSagaTask } from './run-saga-task';
 
 const payloadSchema = z.object({ operationId: z.uuid() });
 
@@ -33,13 +34,32 @@ export const BULK_BATCH_SIZE = 100;
  */
 const RUN_MS = 2_000;
 
-type BatchResult = 'processed' | 'empty' | 'stopped';
+type BatchResult =
+  { result: 'processed'; followUps: LockedJob[] } | { result: 'empty' | 'stopped' };
 
 /**
- * The background side of a bulk operation: batches until its sagas are done, it is cancelled,
- * or this run's time is up (then the job is queued again, under the same key).
+ * The worker id a batch's follow-up jobs are locked by: the operation's own, which no
+ * heartbeat lists. Should this job die (or take longer than RXSAGA_WORKER_DEAD_SECONDS over
+ * them), the sweeper releases them as it releases a dead worker's jobs (jobs/sweeper.ts), and
+ * any worker runs them: their saga's row lock and the job's deletion in the task's transaction
+ * keep each task once.
  */
-export async function runBulkOperation(rawPayload: unknown): Promise<void> {
+export const followUpLockId = (operationId: string) => `${RUN_BULK_OPERATION_TASK}:${operationId}`;
+
+export interface BulkRunOptions {
+  /** Whether the follow-up tasks may go on inline (false once the worker is stopping). */
+  continueInline: () => boolean;
+}
+
+/**
+ * The background side of a bulk operation: batches, each followed by its follow-up tasks,
+ * until its sagas are done, it is cancelled, or this run's time is up (then the job is queued
+ * again, under the same key).
+ */
+export async function runBulkOperation(
+  rawPayload: unknown,
+  { continueInline }: BulkRunOptions = { continueInline: () => true },
+): Promise<void> {
   const parsed = payloadSchema.safeParse(rawPayload);
   if (!parsed.success) {
     logger.error({ payload: rawPayload }, 'malformed bulk operation job dropped');
@@ -50,7 +70,9 @@ export async function runBulkOperation(rawPayload: unknown): Promise<void> {
   const started = Date.now();
   const until = started + RUN_MS;
   for (let batches = 1; ; batches++) {
-    const result = await runBulkBatch(operationId);
+    const batch = await runBulkBatch(operationId, BULK_BATCH_SIZE, followUpLockId(operationId));
+    if (batch.result === 'processed') await runFollowUps(batch.followUps, continueInline);
+    const { result } = batch;
     if (result === 'stopped') return;
     if (result === 'empty') {
       if (await finishOperation(getDb(), operationId, 'done'))
@@ -76,6 +98,35 @@ export async function runBulkOperation(rawPayload: unknown): Promise<void> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Runs a batch's follow-up tasks (a cancelled saga's compensations, a retried step). They are
+ * the operation's work, so the operation runs them: its batch adds their jobs locked (due for
+ * no worker), and this job runs them right after the batch commits, RXSAGA_BULK_CONCURRENCY at
+ * a time, each saga's next tasks inline as a worker would (runSagaTask). So however many sagas
+ * an operation touches, its follow-up work takes that many connections and this job's one
+ * worker slot: the other slots, and the job queue, stay free for new sagas' steps. A task that
+ * fails is recorded by runSagaTask as any task's failure is; one that throws even that (the
+ * database gone) leaves its job locked, and the sweeper releases it (see followUpLockId).
+ */
+async function runFollowUps(jobs: readonly LockedJob[], continueInline: () => boolean) {
+  let next = 0;
+  const lane = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      try {
+        await runSagaTask(job.task, { sagaId: job.sagaId }, { id: job.id }, { continueInline });
+      } catch (err) {
+        logger.warn(
+          { err, sagaId: job.sagaId, task: job.task, jobId: job.id },
+          'bulk operation: follow-up task not run; the sweeper releases its job',
+        );
+      }
+    }
+  };
+  const lanes = Math.min(getEnv().RXSAGA_BULK_CONCURRENCY, jobs.length);
+  await Promise.all(Array.from({ length: lanes }, lane));
+}
+
+/**
  * One batch in one transaction: claim the next sagas (SKIP LOCKED), act on all of them as
  * single operator actions would, in a fixed number of statements (applyOperatorActions),
  * record each outcome. The outcomes commit with the sagas' events, or nothing does: a worker
@@ -83,30 +134,30 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * batch at once fail (an unexpected error on one saga, a repeated key), its savepoint is rolled
  * back and the batch is taken one saga at a time, each in its own savepoint, so that saga is
  * `failed` (or `skipped`) and the others still succeed.
+ *
+ * `lockedBy`: the jobs the batch adds are locked by it, and answered for the caller to run
+ * (see runFollowUps); null: they are queued for any worker.
  */
 export async function runBulkBatch(
   operationId: string,
   size = BULK_BATCH_SIZE,
+  lockedBy: string | null = null,
 ): Promise<BatchResult> {
-  return getDb().transaction(async (tx) => {
+  return getDb().transaction(async (tx): Promise<BatchResult> => {
     const op = await lockRunningOperation(tx, operationId);
-    if (!op) return 'stopped';
+    if (!op) return { result: 'stopped' };
     const sagaIds = await claimPendingItems(tx, operationId, size);
-    if (sagaIds.length === 0) return 'empty';
+    if (sagaIds.length === 0) return { result: 'empty' };
     const by = { actor: op.actor, role: op.role as AuditRole, requestId: op.requestId };
     let outcomes: Outcome[];
+    let followUps: LockedJob[] = [];
     try {
-      outcomes = await tx.transaction((sp) =>
-        applyOperatorActions(
-          sp,
-          op.action,
-          sagaIds,
-          op.reason,
-          by,
-          operationId,
-          FOLLOW_UP_PRIORITY,
-        ),
-      );
+      ({ outcomes, followUps } = await tx.transaction((sp) =>
+        applyOperatorActions(sp, op.action, sagaIds, op.reason, by, operationId, {
+          priority: FOLLOW_UP_PRIORITY,
+          lockedBy,
+        }),
+      ));
     } catch (error) {
       logger.warn(
         { err: error, operationId, sagas: sagaIds.length },
@@ -115,7 +166,7 @@ export async function runBulkBatch(
       outcomes = await oneByOne(tx, op, sagaIds, by, operationId);
     }
     await recordItemOutcomes(tx, operationId, outcomes);
-    return 'processed';
+    return { result: 'processed', followUps };
   });
 }
 

@@ -125,7 +125,7 @@ export async function startWorker(
     // day however many workers run, and the archiver's own lock keeps runs apart.
     taskList: {
       ...sagaTaskList(() => !stopRequested),
-      ...incidentTaskList,
+      ...incidentTaskList(() => !stopRequested),
       [ARCHIVE_TASK]: async () => {
         await archiveHistory(getConnection());
       },

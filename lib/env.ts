@@ -142,6 +142,11 @@ export const envSchema = z
     /** Sagas per second one bulk operation acts on at most (docs/incidents.md). */
     RXSAGA_BULK_RATE: z.coerce.number().int().min(1).max(100_000).default(250),
     /**
+     * Follow-up tasks (compensations, retried steps) one bulk operation runs at once: its share
+     * of the workers and the database while new sagas keep coming (docs/incidents.md).
+     */
+    RXSAGA_BULK_CONCURRENCY: intFrom(1, 2),
+    /**
      * Alerts (docs/alerts.md). Thresholds of the in-product rules; the defaults are DESIGN.md's.
      * RXSAGA_ALERT_INTERVENTIONS sagas needing intervention, the oldest for at least
      * RXSAGA_ALERT_INTERVENTIONS_FOR_SECONDS, raise `interventions_waiting`.

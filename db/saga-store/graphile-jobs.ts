@@ -151,28 +151,36 @@ export function takeJobParams(
 /**
  * ENQUEUE for many jobs in one statement (a bulk operation's batch, apply-decisions.ts), with a
  * graphile-worker priority: jobs of a lower priority (a larger number) wait while any of the
- * default priority 0 (the steps of new sagas) are due. Answers the keys it added or replaced;
- * a key missing from the answer is held by a worker (finish it with enqueueAfterHeld). One
- * notification wakes as many workers as there are jobs.
+ * default priority 0 (the steps of new sagas) are due. Answers the keys it added or replaced,
+ * with their ids; a key missing from the answer is held by a worker (finish it with
+ * enqueueAfterHeld). One notification wakes as many workers as there are jobs.
+ *
+ * `lockedBy` (null: none): the jobs are added locked by that worker id, as graphile-worker's
+ * fetch locks the jobs it hands out, so no other worker takes them: the caller runs them
+ * itself (jobs/run-bulk-operation.ts). If it dies first, the sweeper releases them as it
+ * releases any dead worker's jobs (jobs/sweeper.ts), and they run like any other; no wake-up.
  */
 const ENQUEUE_MANY = `with enqueued as (
-    insert into ${JOBS} as jobs (task_id, payload, run_at, max_attempts, key, priority)
+    insert into ${JOBS} as jobs (task_id, payload, run_at, max_attempts, key, priority, locked_at,
+      locked_by)
     select tasks.id, j.payload::json, coalesce(j.run_at::timestamptz, now()), $4::smallint, j.key,
-      $5::smallint
+      $5::smallint, case when $7::text is not null then now() end, $7::text
     -- text[] and jsonb[], not timestamptz[] and json[]: the array types the driver serialises
     from unnest($1::text[], $2::jsonb[], $3::text[], $6::text[]) as j(task, payload, run_at, key)
     join ${TASKS} as tasks on tasks.identifier = j.task
     on conflict (key) do update set
       task_id = excluded.task_id, payload = excluded.payload, run_at = excluded.run_at,
       max_attempts = excluded.max_attempts, priority = excluded.priority,
-      revision = jobs.revision + 1, attempts = 0, last_error = null, updated_at = now()
+      revision = jobs.revision + 1, attempts = 0, last_error = null, updated_at = now(),
+      locked_at = excluded.locked_at, locked_by = excluded.locked_by
     where jobs.locked_at is null
-    returning jobs.key
+    returning jobs.key, jobs.id::text as id
   ), woke as (
     select pg_notify('jobs:insert', '{"r":' || random()::text || ',"count":' || count(*) || '}')
-    from enqueued having count(*) > 0
+    from enqueued where $7::text is null having count(*) > 0
   )
-  select coalesce((select array_agg(key) from enqueued), '{}') as keys,
+  select coalesce((select array_agg(key order by id) from enqueued), '{}') as keys,
+    coalesce((select array_agg(id order by id) from enqueued), '{}') as ids,
     (select count(*)::int from woke) as woke`;
 
 /** The statement (not yet sent, see `pipeline`) that enqueues `jobs` at `priority`. */
@@ -180,14 +188,16 @@ export function enqueueTasks(
   tx: Tx,
   jobs: readonly Omit<NextJob, 'wake'>[],
   priority: number,
-): PromiseLike<{ keys: string[]; woke: number }[]> {
-  return runPrepared<{ keys: string[]; woke: number }>(tx, ENQUEUE_MANY, [
+  lockedBy: string | null = null,
+): PromiseLike<{ keys: string[]; ids: string[]; woke: number }[]> {
+  return runPrepared<{ keys: string[]; ids: string[]; woke: number }>(tx, ENQUEUE_MANY, [
     jobs.map((j) => j.task),
     jobs.map((j) => JSON.stringify({ sagaId: j.sagaId })),
     jobs.map((j) => j.runAt?.toISOString() ?? null),
     JOB_MAX_ATTEMPTS,
     priority,
     jobs.map((j) => jobKey(j.sagaId, j.task)),
+    lockedBy,
   ]);
 }
 

@@ -6,6 +6,7 @@ import {
   applyDecisions,
   lockSaga,
   lockSagas,
+  type LockedJob,
   type StoredSaga,
 } from '@/db/saga-store';
 import { conflict, invalidInput, notFound } from '@/lib/errors';
@@ -101,8 +102,9 @@ export interface BatchOutcome {
  * key) and audit entry for each saga, in a fixed number of statements (lockSagas,
  * applyDecisions, recordAudits). A saga that is gone or whose state refuses the action is
  * `skipped` with the message a single action would answer, and left untouched. The jobs it
- * adds get `priority` (see enqueueTasks). Anything else throws: the caller rolls the batch
- * back and takes its sagas one at a time.
+ * adds get `jobs.priority` and are locked by `jobs.lockedBy` (see applyDecisions): `followUps`
+ * are the caller's to run. Anything else throws: the caller rolls the batch back and takes its
+ * sagas one at a time.
  */
 export async function applyOperatorActions(
   tx: Tx,
@@ -111,8 +113,8 @@ export async function applyOperatorActions(
   reason: string,
   { actor, role, requestId = null }: AuditActor,
   operationId: string,
-  priority: number,
-): Promise<BatchOutcome[]> {
+  jobs: { priority: number; lockedBy: string | null },
+): Promise<{ outcomes: BatchOutcome[]; followUps: LockedJob[] }> {
   const locked = new Map((await lockSagas(tx, sagaIds)).map((s) => [s.saga.sagaId, s]));
   const skipped = new Map<string, string>();
   const decided: { stored: StoredSaga; decision: Decision }[] = [];
@@ -123,11 +125,11 @@ export async function applyOperatorActions(
     else if (isRefusal(decision)) skipped.set(sagaId, decision.message);
     else decided.push({ stored, decision: underOperation(decision, sagaId, operationId) });
   }
-  const next = await applyDecisions(
+  const { sagas: next, locked: followUps } = await applyDecisions(
     tx,
     decided,
     { actor, causationId: requestId, operationId },
-    priority,
+    jobs,
   );
   await recordAudits(
     tx,
@@ -139,12 +141,13 @@ export async function applyOperatorActions(
   decided.forEach(({ stored }, i) =>
     logAction(name, stored.saga, next[i]!.saga, actor, operationId),
   );
-  return sagaIds.map((sagaId) => {
+  const outcomes = sagaIds.map((sagaId): BatchOutcome => {
     const message = skipped.get(sagaId);
     return message === undefined
       ? { sagaId, outcome: 'succeeded', message: null }
       : { sagaId, outcome: 'skipped', message };
   });
+  return { outcomes, followUps };
 }
 
 const notFoundMessage = (sagaId: string) => `saga ${sagaId} not found`;
