@@ -145,7 +145,7 @@ export const envSchema = z
      * Follow-up tasks (compensations, retried steps) one bulk operation runs at once: its share
      * of the workers and the database while new sagas keep coming (docs/incidents.md).
      */
-    RXSAGA_BULK_CONCURRENCY: intFrom(1, 2),
+    RXSAGA_BULK_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
     /**
      * Alerts (docs/alerts.md). Thresholds of the in-product rules; the defaults are DESIGN.md's.
      * RXSAGA_ALERT_INTERVENTIONS sagas needing intervention, the oldest for at least
