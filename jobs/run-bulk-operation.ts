@@ -83,7 +83,8 @@ export async function runBulkOperation(
     // job delayed instead would wait for the next poll, up to a second late).
     const ahead = started + (batches * BULK_BATCH_SIZE * 1000) / rate - Date.now();
     if (ahead > 0) await sleep(ahead);
-    if (Date.now() >= until) {
+    // A stopping worker takes no next batch: the next run goes on where this one stopped.
+    if (Date.now() >= until || !continueInline()) {
       await addBackgroundJob(
         getDb(),
         RUN_BULK_OPERATION_TASK,
