@@ -41,7 +41,7 @@ import { initiateShipment } from './tasks/initiate-shipment';
 import { releaseInventory } from './tasks/release-inventory';
 import { reserveInventory } from './tasks/reserve-inventory';
 
-const STEP_WORK: Record<StepTask, StepHandler> = {
+export const STEP_WORK: Record<StepTask, StepHandler> = {
   'create-prescription': createPrescription,
   'reserve-inventory': reserveInventory,
   'initiate-shipment': initiateShipment,

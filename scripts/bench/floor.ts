@@ -1,14 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import { drizzle } from 'drizzle-orm/postgres-js';
 import type postgres from 'postgres';
-import { sagaMonthOf } from '@/lib/saga/events';
+import type { Database } from '@/db/client';
+import * as schema from '@/db/schema';
+import { applyDecision, loadTaskStatement, pipeline, readTaskInput } from '@/db/saga-store';
+import { isStepFailure, sagaStarted, stepSucceeded } from '@/lib/saga/decide';
+import { jobKey, STEP_TASKS, type StepTask } from '@/lib/saga/model';
+import { STEP_WORK } from '@/jobs/run-saga-task';
+import { requestHash } from '@/server/commands/order-input';
 import type { BenchOrder } from './orders';
 
 /**
- * The floor: the same four steps, writing the same rows each step writes in RxSaga (its
- * events, the saga row, the domain rows: order, prescription, reservations + stock, shipment),
- * one plain transaction per step, with no queue in between. `concurrency` sagas are in flight;
- * each runs its steps back to back. No job rows, no polling, no payload validation: this is
- * the limit for this design on this database.
+ * The floor: the same four steps as a saga in RxSaga, with the engine's own statements (the
+ * create's apply; per step the load with the task's read, then the apply), one plain
+ * transaction per step, no queue in between: no job rows, no graphile-worker, no hand-over
+ * between workers. `concurrency` sagas are in flight; each runs its steps back to back. Like
+ * with like: the ratio to it is what the queue and the delivery cost, not a difference in
+ * what is written (the same events, NOTIFY, projections and saga row).
  */
 export interface FloorResult {
   sagas: number;
@@ -27,12 +35,13 @@ export async function runFloor(
   let done = 0;
   const latencies: number[] = [];
   const started = performance.now();
+  const db = drizzle(sql, { schema });
   const lane = async () => {
     for (;;) {
       const i = next++;
       if (i >= orders.length) return;
       const t0 = performance.now();
-      await runOne(sql, orders[i]!);
+      await runOne(db, orders[i]!);
       latencies.push(performance.now() - t0);
       onProgress(++done);
     }
@@ -47,166 +56,48 @@ export async function runFloor(
   };
 }
 
-const meta = (sagaId: string, key: string) => ({
-  correlationId: sagaId,
-  causationId: null,
-  idempotencyKey: key,
-  actor: null,
-});
-
-async function appendRows(
-  tx: postgres.TransactionSql,
-  sagaId: string,
-  rows: { stream: string; version: number; type: string; payload: unknown; key: string }[],
-) {
-  // Its partition: a floor saga lasts milliseconds, so it started in this month (bar a run at midnight on the 1st).
-  const sagaMonth = sagaMonthOf(new Date());
-  await tx`insert into events ${tx(
-    rows.map((r) => ({
-      saga_month: sagaMonth,
-      stream_id: r.stream,
-      version: r.version,
-      type: r.type,
-      payload: tx.json(r.payload as postgres.JSONValue),
-      metadata: tx.json(meta(sagaId, r.key)),
-      idempotency_key: r.key,
-    })),
-  )}`;
+/**
+ * One step of a floor saga in one transaction, with the engine's own statements: the load (the
+ * saga lock, the order, the fault setting, the clock; its job take finds nothing) pipelined with
+ * the task's read, the task's pure decision, and the apply with no next job.
+ */
+async function floorStep(db: Database, sagaId: string, task: StepTask): Promise<void> {
+  const work = STEP_WORK[task];
+  await db.transaction(async (tx) => {
+    const [rows, read] = await pipeline(
+      loadTaskStatement(tx, sagaId, task, { kind: 'inline' }),
+      work.read?.(tx, sagaId) ?? Promise.resolve(undefined),
+    );
+    const { stored, order, now } = readTaskInput(rows, task, { kind: 'inline' });
+    if (!stored || !order || !now) throw new Error(`floor saga ${sagaId} is not there`);
+    const ctx = { saga: stored.saga, order, attempt: 1, idempotencyKey: jobKey(sagaId, task) };
+    const outcome = work.decide(ctx, read);
+    if (isStepFailure(outcome)) throw new Error(`floor saga ${sagaId}: ${task} failed`);
+    const decision = stepSucceeded(stored.saga, task, outcome);
+    await applyDecision(tx, stored, { ...decision, enqueue: null }, FLOOR_CAUSE, { now });
+  });
 }
 
-async function runOne(sql: postgres.Sql, order: BenchOrder): Promise<void> {
+const FLOOR_CAUSE = { causationId: 'bench-floor' };
+
+async function runOne(db: Database, order: BenchOrder): Promise<void> {
   const sagaId = randomUUID();
   const input = order.input;
   const orderId = `${input.orderId!}-floor`;
-  const sagaStream = `order_fulfillment_saga-${sagaId}`;
-  const orderStream = `order-${orderId}`;
-  // Steps 2-4 each append their outcome to the order stream and the saga's move to its next
-  // state, both at the step's number as stream version (a step is one event on each stream).
-  const stepEnded = (
-    step: number,
-    outcome: { type: string; payload: unknown; key: string },
-    to: string,
-  ) => [
-    {
-      stream: orderStream,
-      version: step,
-      type: outcome.type,
-      payload: outcome.payload,
-      key: `${sagaId}:${outcome.key}`,
-    },
-    {
-      stream: sagaStream,
-      version: step,
-      type: 'order_fulfillment_saga.state_changed',
-      payload: { to },
-      key: `${sagaId}:s${step}`,
-    },
-  ];
-
-  // 1. create: the order, its event and the saga's, the saga row.
-  await sql.begin(async (tx) => {
-    await tx`insert into orders (order_id, saga_id, patient_id, prescriber_id, medications, shipping_address, status, created_at)
-      values (${orderId}, ${sagaId}, ${input.patientId}, ${input.prescriberId ?? null}, ${tx.json(input.medications)},
-              ${tx.json(input.shippingAddress)}, 'created', now())`;
-    await appendRows(tx, sagaId, [
-      {
-        stream: orderStream,
-        version: 1,
-        type: 'order.created',
-        payload: { orderId, sagaId, ...input },
-        key: `${sagaId}:order.created`,
-      },
-      {
-        stream: sagaStream,
-        version: 1,
-        type: 'order_fulfillment_saga.started',
-        payload: { sagaId, orderId },
-        key: `${sagaId}:started`,
-      },
-    ]);
-    await tx`insert into order_fulfillment_sagas (saga_id, order_id, patient_id, state, current_task, completed_steps,
-        compensations_done, started_at, updated_at, version, order_version, last_position)
-      values (${sagaId}, ${orderId}, ${input.patientId}, 'PENDING_PRESCRIPTION', 'create-prescription', ${['create-order']},
-        ${[]}, now(), now(), 1, 1, 0)`;
-  });
-
-  // 2. prescription
-  await sql.begin(async (tx) => {
-    await tx`select * from order_fulfillment_sagas where saga_id = ${sagaId} for update`;
-    const prescriptionId = `RX-${randomUUID()}`;
-    await tx`insert into prescriptions (prescription_id, order_id, saga_id, prescriber_id, status, created_at)
-      values (${prescriptionId}, ${orderId}, ${sagaId}, ${input.prescriberId ?? null}, 'active', now())`;
-    await appendRows(
-      tx,
+  // 1. create: the order, its events, the saga row (createOrder's apply, without its job).
+  await db.transaction(async (tx) => {
+    const started = sagaStarted({
+      orderId,
       sagaId,
-      stepEnded(
-        2,
-        { type: 'order.prescription_created', payload: { orderId, prescriptionId }, key: 'rx' },
-        'PENDING_INVENTORY_RESERVATION',
-      ),
-    );
-    await tx`update order_fulfillment_sagas set state = 'PENDING_INVENTORY_RESERVATION', current_task = 'reserve-inventory',
-      completed_steps = ${['create-order', 'create-prescription']}, updated_at = now(), version = 2, order_version = 2
-      where saga_id = ${sagaId}`;
+      patientId: input.patientId,
+      prescriberId: input.prescriberId ?? null,
+      medications: input.medications,
+      shippingAddress: input.shippingAddress,
+      idempotencyKey: null,
+      requestHash: requestHash(input),
+    });
+    await applyDecision(tx, { sagaId, orderId }, { ...started, enqueue: null }, FLOOR_CAUSE);
   });
-
-  // 3. inventory: lock stock rows in SKU order, insert reservations, raise `reserved`.
-  await sql.begin(async (tx) => {
-    await tx`select * from order_fulfillment_sagas where saga_id = ${sagaId} for update`;
-    const lines = [...new Map(input.medications.map((m) => [m.sku, m])).values()].sort((a, b) =>
-      a.sku.localeCompare(b.sku),
-    );
-    const skus = lines.map((l) => l.sku);
-    await tx`select sku, on_hand, reserved from inventory_items where sku = any(${skus}) order by sku for update`;
-    await tx`insert into inventory_reservations ${tx(
-      lines.map((l) => ({
-        saga_id: sagaId,
-        sku: l.sku,
-        quantity: l.quantity,
-        status: 'active',
-        reserved_at: new Date(),
-      })),
-    )}`;
-    for (const l of lines) {
-      await tx`update inventory_items set reserved = reserved + ${l.quantity}, updated_at = now() where sku = ${l.sku}`;
-    }
-    await appendRows(
-      tx,
-      sagaId,
-      stepEnded(
-        3,
-        { type: 'order.inventory_reserved', payload: { orderId, lines }, key: 'inv' },
-        'PENDING_SHIPMENT',
-      ),
-    );
-    await tx`update order_fulfillment_sagas set state = 'PENDING_SHIPMENT', current_task = 'initiate-shipment',
-      completed_steps = ${['create-order', 'create-prescription', 'reserve-inventory']}, updated_at = now(), version = 3, order_version = 3
-      where saga_id = ${sagaId}`;
-  });
-
-  // 4. shipment: the saga completes.
-  await sql.begin(async (tx) => {
-    await tx`select * from order_fulfillment_sagas where saga_id = ${sagaId} for update`;
-    const shipmentId = `SHP-${randomUUID()}`;
-    await tx`insert into shipments (shipment_id, order_id, saga_id, carrier_reference, created_at)
-      values (${shipmentId}, ${orderId}, ${sagaId}, ${`SIM-${sagaId}`}, now())`;
-    await appendRows(tx, sagaId, [
-      ...stepEnded(
-        4,
-        { type: 'order.shipment_initiated', payload: { orderId, shipmentId }, key: 'ship' },
-        'COMPLETED',
-      ),
-      {
-        stream: sagaStream,
-        version: 5,
-        type: 'order_fulfillment_saga.completed',
-        payload: { orderId },
-        key: `${sagaId}:done`,
-      },
-    ]);
-    await tx`update order_fulfillment_sagas set state = 'COMPLETED', current_task = null,
-      completed_steps = ${['create-order', 'create-prescription', 'reserve-inventory', 'initiate-shipment']},
-      updated_at = now(), completed_at = now(), version = 5, order_version = 4
-      where saga_id = ${sagaId}`;
-  });
+  // 2-4. the steps, back to back.
+  for (const task of STEP_TASKS) await floorStep(db, sagaId, task);
 }
