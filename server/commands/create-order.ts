@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '@/db/client';
+import { databaseNow } from '@/db/clock';
 import { applyDecision } from '@/db/saga-store';
 import { medications, orderFulfillmentSagas, orders } from '@/db/schema';
 import { getEnv } from '@/lib/env';
@@ -105,10 +106,11 @@ export async function createOrder(
       }
 
       const skus = [...new Set(input.medications.map((m) => m.sku))];
-      const known = await tx
-        .select({ sku: medications.sku })
-        .from(medications)
-        .where(inArray(medications.sku, skus));
+      // The clock with the catalog (one round trip): the apply stamps the events with it.
+      const [known, now] = await Promise.all([
+        tx.select({ sku: medications.sku }).from(medications).where(inArray(medications.sku, skus)),
+        databaseNow(tx),
+      ]);
       const knownSkus = new Set(known.map((k) => k.sku));
       const unknown = input.medications.flatMap((m, i) =>
         knownSkus.has(m.sku)
@@ -135,6 +137,7 @@ export async function createOrder(
           requestHash: hash,
         }),
         { causationId: options.requestId ?? null, idempotencyKey, actor: options.actor ?? null },
+        { now },
       );
       logger.info({ sagaId, orderId, state: saga.state, event: 'saga.started' }, 'saga started');
       return { orderId, sagaId, state: saga.state, replayed: false };
