@@ -56,6 +56,8 @@ describe('metrics counters', () => {
       { state: 'CANCELLED', startedAgo: 9000, durationSeconds: 3600 },
       { state: 'CANCELLED', startedAgo: 9000, durationSeconds: 3600.25 },
       { state: 'PENDING_SHIPMENT', startedAgo: 50 },
+      // In flight but with a completion time: not the inserts' shortcut (migration 0015).
+      { state: 'PENDING_SHIPMENT', startedAgo: 40, durationSeconds: 7 },
     ]);
     assert.deepEqual(await counted(), await exactCounters(ctx.db));
     await ctx.db.execute(sql`
