@@ -39,7 +39,7 @@ export interface ChaosOptions {
   skewSeconds: number;
   /** disk-full: size of the database's small filesystem. */
   diskMb: number;
-  /** After the load stops: how long every saga gets to reach COMPLETED/CANCELLED or be flagged. */
+  /** After the load stops: how long the drill waits for the next saga to reach COMPLETED/CANCELLED or be flagged. */
   settleSeconds: number;
   port: number;
   pgPort: number;
@@ -70,7 +70,7 @@ Exit code 0 only when every invariant holds.
   --conn-kills <n>     pg_terminate_backend of every connection (default 2 per minute, at least 5)
   --skew-seconds <n>   clock-skew: how far ahead/behind the skewed workers' clocks run (default 180)
   --disk-mb <n>        disk-full: size of the tmpfs the drill database lives on (default 128; root)
-  --settle <s>         bound for every saga to settle after the load stops (default 90)
+  --settle <s>         after the load stops, give up when no saga settled for this long (default 90)
   --port <n>           web port on 127.0.0.1 (default 3917, or the next free one)
   --pg-port <n>        embedded PostgreSQL port (default 54347, or the next free one)
   --pg-data-dir <dir>  embedded cluster directory (default .data/chaos-pg); with DATABASE_URL,
