@@ -143,7 +143,7 @@ async function moveHeldStock(tx: Tx, sagaIds: readonly string[], sign: 1 | -1): 
     where i.sku = r.sku`);
 }
 
-export class ArchiveConflict extends Error {}
+class ArchiveConflict extends Error {}
 
 /**
  * Replaces the hot rows of archived sagas by their catalogue rows, in the caller's transaction.

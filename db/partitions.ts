@@ -7,7 +7,7 @@ import type { Database, DbOrTx } from './client';
  * worker keeps this month's and the next EVENT_PARTITIONS_AHEAD months' partitions created, at
  * start and daily, so appends land in a month partition and the default one stays (nearly) empty.
  */
-export const EVENT_PARTITIONS_AHEAD = 3;
+const EVENT_PARTITIONS_AHEAD = 3;
 
 /**
  * Creates the missing partitions of this month and the next `monthsAhead`; returns how many it

@@ -24,7 +24,7 @@ export interface SweeperOptions {
   stallSeconds: number;
 }
 
-export async function recordHeartbeat(o: SweeperOptions): Promise<void> {
+async function recordHeartbeat(o: SweeperOptions): Promise<void> {
   await o.db.execute(sql`
     insert into worker_heartbeats (pool_id, worker_ids, hostname, pid, started_at, last_seen_at)
     values (${o.poolId}, ${sqlTextArray([o.poolId, ...o.workerIds()])}, ${hostname()}, ${process.pid}, now(), now())

@@ -14,7 +14,7 @@ export interface InterventionQueue {
   total: number;
 }
 
-export const INTERVENTION_PAGE_SIZE = 200;
+const INTERVENTION_PAGE_SIZE = 200;
 
 /**
  * The sagas waiting for a human, oldest flag first, read through the partial index

@@ -83,7 +83,7 @@ export function toSagaView({ row, pausedAt }: { row: SagaRow; pausedAt: Date | n
 
 const isUuid = (value: string) => z.uuid().safeParse(value).success;
 
-export const MAX_PAGE_SIZE = 200;
+const MAX_PAGE_SIZE = 200;
 
 export const sagaListQuerySchema = withoutNul(
   z.object({
@@ -224,7 +224,7 @@ export async function listSagas(
   };
 }
 
-export async function getSagaView(db: DbOrTx, sagaId: string): Promise<SagaView | null> {
+async function getSagaView(db: DbOrTx, sagaId: string): Promise<SagaView | null> {
   if (!isUuid(sagaId)) return null;
   const [row] = await db
     .select(sagaWithHold)

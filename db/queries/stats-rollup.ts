@@ -13,7 +13,7 @@ import type { DbOrTx } from '../client';
  * Bounds in seconds of saga_duration_bucket() (the migration): bucket 0 is [0, 1 ms]; bucket
  * b ≥ 1 is [1 ms · 2^((b−1)/8), 1 ms · 2^(b/8)).
  */
-export function durationBucketBounds(bucket: number): [number, number] {
+function durationBucketBounds(bucket: number): [number, number] {
   if (bucket <= 0) return [0, 0.001];
   return [0.001 * 2 ** ((bucket - 1) / 8), 0.001 * 2 ** (bucket / 8)];
 }
@@ -51,7 +51,7 @@ export function histogramPercentile(h: Histogram, p: number): number | null {
 }
 
 /** The first whole hour at or after `t`: where the rollups take over from the source tables. */
-export function nextWholeHour(t: Date): Date {
+function nextWholeHour(t: Date): Date {
   return new Date(Math.ceil(t.getTime() / 3600_000) * 3600_000);
 }
 

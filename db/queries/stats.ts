@@ -44,7 +44,7 @@ const MAX_BUCKETS = 48;
  * p95 are then read from the duration histogram, to its resolution (one bucket, ~9 % wide).
  * Below it the exact queries are cheap (a few milliseconds) and exact.
  */
-export const ROLLUP_MIN_FINISHED = 5_000;
+const ROLLUP_MIN_FINISHED = 5_000;
 const ROLLUP_WINDOWS: readonly StatsWindow[] = ['24h', '7d', 'all'];
 
 export interface StatsBucket {

@@ -43,7 +43,7 @@ export interface Browser {
   description: string;
 }
 
-export const SYSTEM_CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+const SYSTEM_CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
 const BrowserEnv = z.object({
   RXSAGA_BROWSER: z.enum(['auto', 'system', 'bundled']).default('auto'),

@@ -27,7 +27,7 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
  * Refuses to start on an unpatched postgres.js (db/postgres-patch.mjs): an install that skipped
  * its postinstall (`--ignore-scripts`), or another postgres version than the pinned one.
  */
-export function checkPatchedOrExit(): void {
+function checkPatchedOrExit(): void {
   try {
     assertPostgresPatched(projectRoot);
   } catch (err) {

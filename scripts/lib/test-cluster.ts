@@ -26,7 +26,7 @@ export interface TestCluster {
 const runId = `${process.pid.toString(36)}_${randomBytes(2).toString('hex')}`;
 const OURS = /^rxsaga_(?:template|test|e2e)_([0-9a-z]+)_/;
 
-export function databaseUrlFor(adminUrl: string, name: string): string {
+function databaseUrlFor(adminUrl: string, name: string): string {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return url.toString();
