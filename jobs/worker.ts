@@ -9,6 +9,7 @@ import {
   type WorkerEvents,
 } from 'graphile-worker';
 import { closeDb, getConnection, getDb } from '@/db/client';
+import { projectRoot } from '@/db/embedded';
 import { getEnv } from '@/lib/env';
 import { resourceRefusal } from '@/lib/errors';
 import { logger } from '@/server/logger';
@@ -17,6 +18,7 @@ import { incidentTaskList } from './incident-tasks';
 import { alertSettingsOf, startAlertLoop } from './alerts';
 import { archiveHistory, ARCHIVE_TASK } from './archive-history';
 import { keepEventPartitions, PARTITION_TASK } from './event-partitions';
+import { findGraphileWorker, graphileWorkerPatchProblems } from './graphile-worker-patch.mjs';
 import { runSagaTask } from './run-saga-task';
 import { removeHeartbeat, sweep, type SweeperOptions } from './sweeper';
 
@@ -70,6 +72,24 @@ const graphileLogger = new Logger((scope) => (level: LogLevel, message: string, 
   else log.debug(fields, message);
 });
 
+/** How the pool takes and completes jobs (also what jobs/worker-completion.int.test.ts runs). */
+export function workerPreset(concurrency: number) {
+  return {
+    worker: {
+      // Measured with `npm run bench` (README, Performance): one query locks a batch of jobs
+      // instead of one query per job. Jobs in the local queue are locked by the pool id, which
+      // the heartbeat records, so the sweeper releases them if this process dies; a graceful
+      // stop hands them back.
+      localQueue: { size: concurrency * 2 },
+      // Each task deletes its own job in its transaction (db/saga-store/graphile-jobs.ts), so
+      // graphile-worker's completion finds nothing to do: batching those calls saves round
+      // trips. A batch that fails is retried only with our patch (jobs/graphile-worker-patch.mjs,
+      // graphile/worker#636); unpatched, one lost connection there ends the pool.
+      completeJobBatchDelay: 0,
+    },
+  };
+}
+
 export interface WorkerHandle {
   stop: () => Promise<void>;
   /** Resolves when the worker has stopped (by stop() or by a signal). */
@@ -85,6 +105,12 @@ export async function startWorker(
 ): Promise<WorkerHandle> {
   const env = getEnv();
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set');
+  const unpatched = graphileWorkerPatchProblems(findGraphileWorker(projectRoot));
+  if (unpatched.length > 0)
+    logger.error(
+      { problems: unpatched, event: 'worker.graphile_unpatched' },
+      'graphile-worker is not patched (run `npm install`): a connection lost while completing a job will stop this worker',
+    );
   // Signals are handled from the start: the runner takes jobs before the first sweep is over,
   // and a SIGTERM in that window used to kill the process mid-task (found by `npm run chaos`).
   let signalled = false;
@@ -142,18 +168,7 @@ export async function startWorker(
     pollInterval: 1000,
     logger: graphileLogger,
     events,
-    preset: {
-      worker: {
-        // Measured with `npm run bench` (README, Performance): one query locks a batch of jobs
-        // instead of one query per job. Jobs in the local queue are locked by the pool id, which
-        // the heartbeat records, so the sweeper releases them if this process dies; a graceful
-        // stop hands them back.
-        localQueue: { size: env.WORKER_CONCURRENCY * 2 },
-        // Each task deletes its own job in its transaction (db/saga-store/graphile-jobs.ts), so graphile-worker's
-        // completion finds nothing to do: batching those calls saves round trips and risks nothing.
-        completeJobBatchDelay: 0,
-      },
-    },
+    preset: workerPreset(env.WORKER_CONCURRENCY),
   });
   const utils = await makeWorkerUtils({
     connectionString: env.DATABASE_URL,
