@@ -86,6 +86,10 @@ export function workerPreset(concurrency: number) {
       // trips. A batch that fails is retried only with our patch (jobs/graphile-worker-patch.mjs,
       // graphile/worker#636); unpatched, one lost connection there ends the pool.
       completeJobBatchDelay: 0,
+      // A task that threw is recorded through the same batcher, for its retries: unbatched,
+      // graphile-worker 0.17.3 does not await that record, and a lost connection there (a
+      // pg_terminate_backend in the drill) was an unhandled rejection that ended the process.
+      failJobBatchDelay: 0,
     },
   };
 }
