@@ -27,7 +27,7 @@ import { runSagaTask } from './run-saga-task';
 const payloadSchema = z.object({ operationId: z.uuid() });
 
 /** Sagas per transaction: small enough that a cancel waits for little, large enough to be cheap. */
-export const BULK_BATCH_SIZE = 100;
+const BULK_BATCH_SIZE = 100;
 /**
  * One job run works this long, then queues the next run (behind the saga steps that are due,
  * see BULK_JOB_PRIORITY), so saga jobs are not kept waiting.

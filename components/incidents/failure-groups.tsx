@@ -20,7 +20,7 @@ const KIND_LABEL: Record<FailureGroup['kind'], string> = {
   other: 'Other',
 };
 
-export const taskLabel = (task: string | null) =>
+const taskLabel = (task: string | null) =>
   task && isTask(task) ? TASK_LABEL[task] : (task ?? '—');
 
 /** The flagged sagas grouped by cause, largest first, each with "retry all" and "cancel all". */

@@ -13,7 +13,7 @@ const STATUS_TONE: Record<BulkOperationView['status'], Tone> = {
   cancelled: 'neutral',
 };
 
-export const operationSummary = (op: BulkOperationView) =>
+const operationSummary = (op: BulkOperationView) =>
   `${formatCount(op.succeeded)} succeeded, ${formatCount(op.skipped)} skipped, ${formatCount(op.failed)} failed of ${formatCount(op.total)}`;
 
 /** A progress bar and the counts of one operation. */

@@ -14,7 +14,7 @@ import styles from './incidents.module.css';
 import { OperationBar } from './operation-progress';
 
 /** The filter in words a person reads: `state=PENDING_SHIPMENT · 3 selected sagas`. */
-export function describeFilter(filter: BulkOperationView['filter']): string {
+function describeFilter(filter: BulkOperationView['filter']): string {
   return Object.entries(filter)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) =>

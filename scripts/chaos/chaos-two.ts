@@ -26,7 +26,7 @@ import { IDLE_IN_TRANSACTION_TIMEOUT_MS } from '@/db/client';
  * only asks it for the environment of each process, starts it, and collects.
  */
 
-export const CHAOS_TWO_FAULTS: readonly FaultKind[] = [
+const CHAOS_TWO_FAULTS: readonly FaultKind[] = [
   'net-latency',
   'net-partition',
   'disk-full',

@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
@@ -18,7 +17,7 @@ import { sleep } from './rng';
 export const CHAOS_DB = 'rxsaga_chaos';
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
-export function assertLoopback(url: string, what: string): void {
+function assertLoopback(url: string, what: string): void {
   const host = new URL(url).hostname;
   if (!LOOPBACK.has(host))
     throw new Error(`${what} points at ${host}: the chaos drill only ever targets loopback`);
@@ -361,13 +360,6 @@ export async function ensureBuild(log: Log): Promise<void> {
   });
   const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
   if (code !== 0) throw new Error(`next build failed (exit code ${code})`);
-}
-
-export async function makeLogDir(): Promise<string> {
-  const dir = path.join(projectRoot, '.data', 'chaos', 'logs');
-  await fs.rm(dir, { recursive: true, force: true });
-  await fs.mkdir(dir, { recursive: true });
-  return dir;
 }
 
 /** `preferred` if nothing listens on it at 127.0.0.1, else the next free port above it. */

@@ -20,7 +20,7 @@ export type ScheduledFault =
 
 /** Added to every task while the load runs, so a SIGKILL lands inside a step's transaction. */
 export const BASE_LATENCY_MS = 40;
-export const POISON_TASKS: Task[] = ['reserve-inventory', 'cancel-prescription'];
+const POISON_TASKS: Task[] = ['reserve-inventory', 'cancel-prescription'];
 
 export function buildSchedule(o: ChaosOptions, rng: Rng): ScheduledFault[] {
   const total = o.minutes * 60_000;
@@ -167,7 +167,7 @@ function watchRelease(ctx: FaultContext, ids: string[], killedAt: number, rec: K
   })();
 }
 
-export async function sigkillWorker(ctx: FaultContext): Promise<void> {
+async function sigkillWorker(ctx: FaultContext): Promise<void> {
   // Prefer a worker that is inside a step right now; give it up to 3 s to be caught mid-step.
   let target: { pid: number; ids: string[]; locked: number } | undefined;
   for (const deadline = Date.now() + 3000; Date.now() < deadline && !target;) {
@@ -207,7 +207,7 @@ export async function sigkillWorker(ctx: FaultContext): Promise<void> {
   if (info.locked > 0) watchRelease(ctx, info.ids, killedAt, rec);
 }
 
-export async function sigtermWorker(ctx: FaultContext): Promise<void> {
+async function sigtermWorker(ctx: FaultContext): Promise<void> {
   // A worker that has finished starting (it beats): a process still loading its code has no
   // tasks and no handlers yet, so a SIGTERM to it is just a kill. Wait for one (the database
   // may be restarting).
@@ -243,7 +243,7 @@ export async function sigtermWorker(ctx: FaultContext): Promise<void> {
   ctx.record.terms.push(rec);
 }
 
-export async function terminateConnections(ctx: FaultContext): Promise<void> {
+async function terminateConnections(ctx: FaultContext): Promise<void> {
   const [row] = await ctx.sql<{ n: number }[]>`
     select count(*)::int as n from (
       select pg_terminate_backend(pid) from pg_stat_activity
@@ -252,10 +252,7 @@ export async function terminateConnections(ctx: FaultContext): Promise<void> {
   ctx.record.connKills.push({ backends: row?.n ?? 0 });
 }
 
-export async function restartDatabase(
-  ctx: FaultContext,
-  mode: 'fast' | 'immediate',
-): Promise<void> {
+async function restartDatabase(ctx: FaultContext, mode: 'fast' | 'immediate'): Promise<void> {
   const started = Date.now();
   try {
     await ctx.db.restart(mode, 2000);
@@ -271,7 +268,7 @@ export async function restartDatabase(
   }
 }
 
-export async function setPoison(ctx: FaultContext, task: Task, on: boolean): Promise<void> {
+async function setPoison(ctx: FaultContext, task: Task, on: boolean): Promise<void> {
   for (let i = 0; ; i++) {
     const r = await ctx.api.setFault({
       task,

@@ -85,11 +85,7 @@ export interface LoadStats {
   unconfirmed: number;
 }
 
-export function buildOrder(
-  rng: Rng,
-  n: number,
-  seed: number,
-): { scenario: Scenario; body: OrderBody } {
+function buildOrder(rng: Rng, n: number, seed: number): { scenario: Scenario; body: OrderBody } {
   const scenario = rng.weighted(WEIGHTS);
   const line = () => {
     const m = rng.pick(PLENTIFUL);

@@ -9,7 +9,7 @@ import { sleep, type Rng } from './rng';
  * drill's table; the invariants that must hold through them are the drill's usual ones.
  */
 
-export const NET_LATENCY: LinkConditions = { latencyMs: 40, jitterMs: 30, loss: 0.02 };
+const NET_LATENCY: LinkConditions = { latencyMs: 40, jitterMs: 30, loss: 0.02 };
 
 export interface LatencyRecord {
   from: number;

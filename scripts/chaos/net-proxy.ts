@@ -90,7 +90,7 @@ class Pipe {
   }
 }
 
-export class NetLink {
+class NetLink {
   conditions: LinkConditions | null = null;
   partitioned = false;
   readonly stats: LinkStats = {

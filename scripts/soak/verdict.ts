@@ -38,7 +38,7 @@ export interface SoakLimits {
   connectionSlack: { min: number; fraction: number };
 }
 
-export const SOAK_LIMITS: SoakLimits = {
+const SOAK_LIMITS: SoakLimits = {
   memoryGrowth: 0.1,
   p95Drift: 2,
   connectionSlack: { min: 3, fraction: 0.15 },
@@ -57,7 +57,7 @@ export function soakWindows(durationS: number, sampleS: number): SoakWindows {
   return { warmupEnd, baselineEnd, finalStart: Math.max(finalStart, baselineEnd) };
 }
 
-export function median(values: readonly number[]): number {
+function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;
   const s = [...values].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
