@@ -267,7 +267,7 @@ export async function appendEventsOfSagas(
   return bySaga;
 }
 
-export function toStoredEvent(row: Row<typeof events>): StoredEvent {
+function toStoredEvent(row: Row<typeof events>): StoredEvent {
   return {
     position: row.position,
     streamId: row.streamId,

@@ -10,10 +10,9 @@ export {
   DuplicateAppendError,
   readAllEvents,
   readSagaEvents,
-  toStoredEvent,
   type AppendTarget,
 } from './events';
-export { dequeueTask, enqueueTask, JOB_MAX_ATTEMPTS, type NextJob } from './graphile-jobs';
+export { enqueueTask, type NextJob } from './graphile-jobs';
 export {
   loadTask,
   loadTaskStatement,
@@ -27,7 +26,6 @@ export {
   getSagas,
   lockSaga,
   lockSagas,
-  NO_EVENTS_YET,
   saveSaga,
   type OrderRow,
   type StoredSaga,

@@ -64,7 +64,7 @@ function treeStats(roots: readonly number[]): { stat: Stat; isRoot: boolean }[] 
 }
 
 /** CPU milliseconds used so far by the trees rooted at `roots` (each counted once). */
-export function treeCpuMs(roots: readonly number[]): number {
+function treeCpuMs(roots: readonly number[]): number {
   let ticks = 0;
   for (const { stat, isRoot } of treeStats(roots)) ticks += stat.own + (isRoot ? stat.reaped : 0);
   return (ticks * 1000) / CLK_TCK;

@@ -7,12 +7,12 @@ import { migrate } from '@/db/migrate';
  * The bench database: DATABASE_URL when set, otherwise a dedicated embedded cluster under
  * .data/bench-pg on its own port, with fsync on (a durable database, like `npm start`).
  */
-export const BENCH_DATA_DIR = path.join(projectRoot, '.data', 'bench-pg');
+const BENCH_DATA_DIR = path.join(projectRoot, '.data', 'bench-pg');
 // RXSAGA_BENCH_PG_PORT: another port when another checkout's bench holds 54339.
-export const BENCH_PORT = Number(process.env.RXSAGA_BENCH_PG_PORT ?? 54339);
+const BENCH_PORT = Number(process.env.RXSAGA_BENCH_PG_PORT ?? 54339);
 
 /** Enough stock for any run: the bench measures the engine, not stock-outs. */
-export const BENCH_STOCK = 100_000_000;
+const BENCH_STOCK = 100_000_000;
 
 export interface BenchDatabase extends DatabaseHandle {
   admin: postgres.Sql;

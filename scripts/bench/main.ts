@@ -179,7 +179,7 @@ async function writeJson(file: string, data: unknown, log: (m: string) => void) 
   log(`figures written to ${file}`);
 }
 
-export function printSagaBench(r: SagaBenchResult): void {
+function printSagaBench(r: SagaBenchResult): void {
   const m = r.machine as Record<string, string | number>;
   console.log(
     `\nRxSaga bench — ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, PostgreSQL ${m.postgres} ` +

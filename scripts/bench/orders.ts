@@ -22,7 +22,7 @@ export interface BenchOrder {
 const IN_STOCK = DEMO_CATALOG.filter((m) => m.sku !== OUT_OF_STOCK_SKU);
 
 /** Deterministic pseudo-random numbers, so two runs offer the same orders. */
-export function rng(seed: number): () => number {
+function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -34,7 +34,7 @@ export function rng(seed: number): () => number {
 }
 
 /** The mix: share of each outcome (the rest completes). */
-export const FAILURE_MIX: Record<Exclude<Outcome, 'completed'>, number> = {
+const FAILURE_MIX: Record<Exclude<Outcome, 'completed'>, number> = {
   prescription_failed: 0.05,
   inventory_failed: 0.05,
   shipment_failed: 0.05,

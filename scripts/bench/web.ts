@@ -186,11 +186,7 @@ export interface Dashboard {
   stop: () => Promise<DashboardSummary>;
 }
 
-export const DASHBOARD_POLLS = [
-  '/api/stats?window=1h',
-  '/api/sagas?limit=50',
-  '/api/interventions',
-];
+const DASHBOARD_POLLS = ['/api/stats?window=1h', '/api/sagas?limit=50', '/api/interventions'];
 
 /**
  * One open dashboard: its live connection (`/api/events/stream`, read and discarded) and the
