@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { after, before, describe, test } from 'node:test';
-import { Logger, run, type WorkerEvents } from 'graphile-worker';
+import { Logger, run, type TaskList, type WorkerEvents } from 'graphile-worker';
 import postgres from 'postgres';
 import { workerPreset } from '@/jobs/worker';
 import { createTestDatabase, type TestDatabase } from '@/test/db';
@@ -53,26 +53,32 @@ after(async () => {
   await db?.drop();
 });
 
+/** A pool as jobs/worker.ts runs it (its preset), and the fatal errors it reports. */
+async function startPool(taskList: TaskList) {
+  const events: WorkerEvents = new EventEmitter();
+  const fatal: string[] = [];
+  events.on('pool:fatalError', ({ action, error }) => fatal.push(`${action}: ${String(error)}`));
+  const runner = await run({
+    connectionString: db.url,
+    concurrency: 2,
+    taskList,
+    noHandleSignals: true,
+    pollInterval: 200,
+    logger: new Logger(() => () => {}),
+    events,
+    preset: workerPreset(2),
+  });
+  return { runner, fatal };
+}
+
 describe('worker pool and a lost connection', () => {
   test('the record of a failed task whose connection is terminated is retried; the pool goes on', async () => {
-    const events: WorkerEvents = new EventEmitter();
-    const fatal: string[] = [];
-    events.on('pool:fatalError', ({ action, error }) => fatal.push(`${action}: ${String(error)}`));
     let ran = 0;
-    const runner = await run({
-      connectionString: db.url,
-      concurrency: 2,
-      taskList: {
-        'rxsaga-test-fails': async () => {
-          ran += 1;
-          throw new Error('the task fails once');
-        },
+    const { runner, fatal } = await startPool({
+      'rxsaga-test-fails': async () => {
+        ran += 1;
+        throw new Error('the task fails once');
       },
-      noHandleSignals: true,
-      pollInterval: 200,
-      logger: new Logger(() => () => {}),
-      events,
-      preset: workerPreset(2),
     });
     try {
       const job = await runner.addJob('rxsaga-test-fails', { cut: 'fail' }, { maxAttempts: 2 });
@@ -98,19 +104,9 @@ describe('worker pool and a lost connection', () => {
   });
 
   test('a completion whose connection is terminated is retried; the pool goes on', async () => {
-    const events: WorkerEvents = new EventEmitter();
-    const fatal: string[] = [];
-    events.on('pool:fatalError', ({ action, error }) => fatal.push(`${action}: ${String(error)}`));
     let ran = 0;
-    const runner = await run({
-      connectionString: db.url,
-      concurrency: 2,
-      taskList: { 'rxsaga-test-noop': async () => void (ran += 1) },
-      noHandleSignals: true,
-      pollInterval: 200,
-      logger: new Logger(() => () => {}),
-      events,
-      preset: workerPreset(2),
+    const { runner, fatal } = await startPool({
+      'rxsaga-test-noop': async () => void (ran += 1),
     });
     let settled = false;
     void runner.promise.then(
