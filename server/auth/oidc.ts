@@ -11,6 +11,7 @@ import { getEnv, oidcSettingsOf, type OidcSettings } from '@/lib/env';
 import { notFound } from '@/lib/errors';
 import { refuseSso, signInBySso, SsoRefused } from '@/server/commands/sso-sign-in';
 import { logger } from '@/server/logger';
+import { forwardedOverHttps } from '@/server/http/security-headers';
 import { signOut, startSession } from './session';
 
 /**
@@ -53,15 +54,11 @@ function configurationOf(settings: OidcSettings): Promise<oidc.Configuration> {
   return discovered.config;
 }
 
-async function isHttps(): Promise<boolean> {
-  return ((await headers()).get('x-forwarded-proto') ?? '').split(',')[0]?.trim() === 'https';
-}
-
 /** A path of this app at its origin as the browser reached it. */
 async function ownUrlOf(path: string): Promise<string> {
   const host = (await headers()).get('host');
   if (!host) throw new SsoRefused('unavailable', 'the request names no host');
-  return new URL(path, `${(await isHttps()) ? 'https' : 'http'}://${host}`).href;
+  return new URL(path, `${forwardedOverHttps(await headers()) ? 'https' : 'http'}://${host}`).href;
 }
 
 /** RXSAGA_OIDC_REDIRECT_URI, or this app's origin as the browser reached it + the callback path. */
@@ -106,7 +103,7 @@ export async function beginOidcSignIn(next: unknown): Promise<string> {
     httpOnly: true,
     // Lax: the provider sends the browser back with a top-level GET, which carries it.
     sameSite: 'lax',
-    secure: await isHttps(),
+    secure: forwardedOverHttps(await headers()),
     path: COOKIE_PATH,
     maxAge: OIDC_SIGN_IN_SECONDS,
   });

@@ -13,6 +13,7 @@ import {
 import { checkSignIn } from '@/server/commands/sign-in';
 import { getEnv } from '@/lib/env';
 import { logger } from '@/server/logger';
+import { forwardedOverHttps } from '@/server/http/security-headers';
 import { ensureBootstrapAccounts } from './bootstrap';
 import {
   clientAddress,
@@ -100,10 +101,9 @@ function bootstrapOnce(): Promise<unknown> {
 }
 
 async function setSessionCookie(id: string): Promise<void> {
-  const h = await headers();
-  // Secure cookies only over HTTPS (directly or behind a proxy that says so): a browser drops a
-  // Secure cookie set over plain http://127.0.0.1, which would make local sign-in impossible.
-  const secure = (h.get('x-forwarded-proto') ?? '').split(',')[0]?.trim() === 'https';
+  // Secure cookies only over HTTPS (behind a proxy that says so): a browser drops a Secure
+  // cookie set over plain http://127.0.0.1, which would make local sign-in impossible.
+  const secure = forwardedOverHttps(await headers());
   (await cookies()).set(SESSION_COOKIE, id, {
     httpOnly: true,
     sameSite: 'lax',

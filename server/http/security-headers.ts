@@ -57,8 +57,12 @@ export function newNonce(): string {
  */
 export const HSTS = 'max-age=31536000';
 
-/** Over HTTPS: our own URL says so, or the first X-Forwarded-Proto (the proxy nearest the client). */
+/** The first X-Forwarded-Proto (the proxy nearest the client) says HTTPS. */
+export function forwardedOverHttps(headers: Headers): boolean {
+  return headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase() === 'https';
+}
+
+/** Over HTTPS: our own URL says so, or the TLS proxy in front of us does. */
 export function cameOverHttps(url: URL, headers: Headers): boolean {
-  const forwarded = headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
-  return url.protocol === 'https:' || forwarded === 'https';
+  return url.protocol === 'https:' || forwardedOverHttps(headers);
 }
