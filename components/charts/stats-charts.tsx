@@ -221,6 +221,13 @@ export function CompensationsChart({ stats }: { stats: Stats }) {
   );
 }
 
+/** The funnel's stacked series, bottom up: each bar's key in the data and palette, and its legend name. */
+const FUNNEL_SERIES = [
+  ['passed', 'Passed'],
+  ['waiting', 'In progress'],
+  ['failed', 'Failed here'],
+] as const;
+
 export function FailureFunnelChart({ stats }: { stats: Stats }) {
   const animate = !useReducedMotion();
   const stages = failureFunnel(stats);
@@ -254,30 +261,17 @@ export function FailureFunnelChart({ stats }: { stats: Stats }) {
         <YAxis type="category" dataKey="label" {...axisProps} width={90} />
         <Tooltip {...tooltipStyle} cursor={barCursor} />
         <Legend verticalAlign="top" height={26} iconType="circle" />
-        <Bar
-          dataKey="passed"
-          name="Passed"
-          stackId="s"
-          fill={SERIES.passed}
-          isAnimationActive={animate}
-          barSize={22}
-        />
-        <Bar
-          dataKey="waiting"
-          name="In progress"
-          stackId="s"
-          fill={SERIES.waiting}
-          isAnimationActive={animate}
-          barSize={22}
-        />
-        <Bar
-          dataKey="failed"
-          name="Failed here"
-          stackId="s"
-          fill={SERIES.failed}
-          isAnimationActive={animate}
-          barSize={22}
-        />
+        {FUNNEL_SERIES.map(([key, name]) => (
+          <Bar
+            key={key}
+            dataKey={key}
+            name={name}
+            stackId="s"
+            fill={SERIES[key]}
+            isAnimationActive={animate}
+            barSize={22}
+          />
+        ))}
       </BarChart>
     </StatsChart>
   );
