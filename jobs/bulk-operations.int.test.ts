@@ -19,7 +19,12 @@ import {
   withPostalCode,
   withWorker,
   getSagaRow,
+  eventTypes,
+  reservationMismatches,
 } from '@/test/saga-harness';
+import { assertStatsRollupsMatch } from '@/test/stats-rollup';
+import { replayProjections } from '@/db/replay';
+import { setFaultSetting } from '@/db/faults';
 import { followUpLockId, runBulkBatch, runBulkOperation } from './run-bulk-operation';
 
 // A dead worker's jobs (here: a dead operation run's follow-ups) are released after 3 s.
@@ -76,19 +81,25 @@ async function flaggedAtShipment(
   return ids;
 }
 
-/** `n` sagas flagged at the shipment and a bulk cancel of them created (not yet run). */
-async function flaggedAndCancelled(n: number, cause: string) {
-  const ids = await flaggedAtShipment(
-    n,
-    (o) => `initiate-shipment failed after 2 attempts: ${cause} ${o}`,
-  );
+/** A bulk operation on exactly these sagas, created (not yet run). */
+async function startOn(ids: string[], action: 'cancel' | 'retry' = 'cancel') {
+  const reason = action === 'cancel' ? 'carrier gone' : 'carrier back';
   const answer = await startBulkOperation(
     ctx.db,
-    { action: 'cancel', filter: { sagaIds: ids }, reason: 'carrier gone' },
+    { action, filter: { sagaIds: ids }, reason },
     operator,
   );
   assert.ok(!answer.dryRun);
   return { ids, operationId: answer.operationId };
+}
+
+/** `n` sagas flagged at the shipment and a bulk operation on them created (not yet run). */
+async function flaggedWithOperation(n: number, cause: string, action?: 'cancel' | 'retry') {
+  const ids = await flaggedAtShipment(
+    n,
+    (o) => `initiate-shipment failed after 2 attempts: ${cause} ${o}`,
+  );
+  return startOn(ids, action);
 }
 
 /** Runs a worker until the operation is done; returns it. */
@@ -338,7 +349,7 @@ describe('failure groups and bulk operations', () => {
   });
 
   test('a batch acts on its sagas at once as single actions would; those changed meanwhile are skipped', async () => {
-    const { ids, operationId } = await flaggedAndCancelled(6, 'gone');
+    const { ids, operationId } = await flaggedWithOperation(6, 'gone');
     // After the set is fixed, two of its sagas are cancelled one by one.
     for (const sagaId of ids.slice(0, 2))
       await cancelSaga(ctx.db, sagaId, { reason: 'by hand' }, operator);
@@ -371,7 +382,29 @@ describe('failure groups and bulk operations', () => {
       6,
       'one cancel per saga, whichever way it came',
     );
-    // Acted on in one go, a saga ends where a single cancel leaves it (no worker ran since).
+    const audit = await ctx.db.execute<{ target: string; before: unknown; after: unknown }>(sql`
+      select target, before - 'interventionReason' as before,
+        after - 'operationId' - 'interventionReason' as after from audit_log
+      where action = 'saga.cancel' and target = any(${`{${ids.join(',')}}`}::text[])
+        and (after->>'operationId' = ${operationId} or target = ${ids[0]!})`);
+    assert.equal(audit.length, 5, 'four entries of the operation, one of the single cancel');
+    const reference = audit.find((a) => a.target === ids[0]);
+    for (const a of audit)
+      assert.deepEqual([a.before, a.after], [reference?.before, reference?.after]);
+    // The single cancels' compensations wait in the queue for any worker; the operation's ran
+    // in its batch: none of its sagas has a job left.
+    const jobs = await ctx.db.execute<{ saga_id: string; priority: number }>(sql`
+      select payload->>'sagaId' as saga_id, priority from graphile_worker._private_jobs
+      where payload->>'sagaId' = any(${`{${ids.join(',')}}`}::text[]) order by 1`);
+    assert.deepEqual(
+      jobs.map((j) => [j.saga_id, j.priority]),
+      ids
+        .slice(0, 2)
+        .sort()
+        .map((id) => [id, 0]),
+    );
+    await withWorker(() => waitForSettled(ctx.db, 60_000));
+    // Compensated in the batch or by the workers, a saga ends the same, with the same events.
     const shape = async (sagaId: string) => {
       const r = await getSagaRow(ctx.db, sagaId);
       return [
@@ -384,36 +417,16 @@ describe('failure groups and bulk operations', () => {
         r.completedSteps,
         r.compensationsDone,
         r.attempts,
+        await eventTypes(ctx.db, sagaId),
       ];
     };
     const single = await shape(ids[0]!);
-    for (const sagaId of ids.slice(2)) assert.deepEqual(await shape(sagaId), single, sagaId);
-    const audit = await ctx.db.execute<{ target: string; before: unknown; after: unknown }>(sql`
-      select target, before - 'interventionReason' as before,
-        after - 'operationId' - 'interventionReason' as after from audit_log
-      where action = 'saga.cancel' and target = any(${`{${ids.join(',')}}`}::text[])
-        and (after->>'operationId' = ${operationId} or target = ${ids[0]!})`);
-    assert.equal(audit.length, 5, 'four entries of the operation, one of the single cancel');
-    const reference = audit.find((a) => a.target === ids[0]);
-    for (const a of audit)
-      assert.deepEqual([a.before, a.after], [reference?.before, reference?.after]);
-    // The compensations it queued wait behind new sagas' steps; a single cancel's do not.
-    const priorities = await ctx.db.execute<{ saga_id: string; priority: number }>(sql`
-      select payload->>'sagaId' as saga_id, priority from graphile_worker._private_jobs
-      where payload->>'sagaId' = any(${`{${ids.join(',')}}`}::text[])`);
-    assert.equal(priorities.length, 6);
-    for (const p of priorities)
-      assert.equal(p.priority, ids.slice(0, 2).includes(p.saga_id) ? 0 : FOLLOW_UP_PRIORITY);
-    await withWorker(() => waitForSettled(ctx.db, 60_000));
-    assert.equal(
-      await count(sql`select count(*)::int as n from order_fulfillment_sagas
-        where state = 'CANCELLED' and saga_id = any(${`{${ids.join(',')}}`}::uuid[])`),
-      6,
-    );
+    assert.equal(single[0], 'CANCELLED');
+    for (const sagaId of ids.slice(1)) assert.deepEqual(await shape(sagaId), single, sagaId);
   });
 
   test('a batch that fails as a whole is taken one saga at a time: only the saga at fault is left out', async () => {
-    const { ids, operationId } = await flaggedAndCancelled(3, 'dup');
+    const { ids, operationId } = await flaggedWithOperation(3, 'dup');
     // An event already holds the key the operation's cancel of ids[1] would append under.
     await ctx.db.execute(sql`insert into events (saga_month, stream_id, version, type, payload,
         metadata, idempotency_key)
@@ -445,22 +458,12 @@ describe('failure groups and bulk operations', () => {
       await ctx.db.execute(sql`delete from events where stream_id = 'test:dup'`);
     }
   });
-  test('an operation runs its own follow-up work: none of it waits in the queue, new sagas go through meanwhile', async () => {
+  test('an operation runs its own follow-up work: none of it waits in the queue, new sagas go through', async () => {
     await withWorker(() => waitForSettled(ctx.db, 60_000));
-    const ids = await flaggedAtShipment(
-      40,
-      (o) => `initiate-shipment failed after 2 attempts: lanes ${o}`,
-    );
-    const answer = await startBulkOperation(
-      ctx.db,
-      { action: 'cancel', filter: { sagaIds: ids }, reason: 'carrier gone' },
-      operator,
-    );
-    assert.ok(!answer.dryRun);
+    const { ids, operationId } = await flaggedWithOperation(40, 'lanes');
     const due = sql`select count(*)::int as n from graphile_worker._private_jobs
       where priority = ${FOLLOW_UP_PRIORITY} and is_available`;
-    const running = async () =>
-      (await getBulkOperation(ctx.db, answer.operationId))?.status === 'running';
+    const running = async () => (await getBulkOperation(ctx.db, operationId))?.status === 'running';
     const newSagas: string[] = [];
     let samples = 0;
     let mostDue = 0;
@@ -491,20 +494,14 @@ describe('failure groups and bulk operations', () => {
         where state = 'CANCELLED' and saga_id = any(${`{${ids.join(',')}}`}::uuid[])`),
       ids.length,
     );
-    // Not starved: every new saga finished before the operation's last compensation did.
-    const [order] = await ctx.db.execute<{ last_new: number; last_compensation: number }>(sql`
-      select
-        (select max(position) from events where stream_id = any(${`{${newSagas.map((id) => `order_fulfillment_saga-${id}`).join(',')}}`}::text[])) as last_new,
-        (select max(position) from events where type = 'order_fulfillment_saga.compensation_recorded'
-          and metadata->>'correlationId' = any(${`{${ids.join(',')}}`}::text[])) as last_compensation`);
-    assert.ok(Number(order!.last_new) < Number(order!.last_compensation), 'new sagas went first');
     for (const sagaId of newSagas)
       assert.equal((await getSagaRow(ctx.db, sagaId)).state, 'COMPLETED');
   });
 
   test('follow-up jobs left by a run that died are released by the sweeper and run once', async () => {
     await withWorker(() => waitForSettled(ctx.db, 60_000));
-    const { ids, operationId } = await flaggedAndCancelled(10, 'died');
+    // A retry's follow-up is the saga's step, run by the operation after the batch.
+    const { ids, operationId } = await flaggedWithOperation(10, 'died', 'retry');
     // The batch commits with its follow-ups locked by the operation; the run dies before them.
     const batch = await runBulkBatch(operationId, 50, followUpLockId(operationId));
     assert.equal(batch.result, 'processed');
@@ -517,11 +514,178 @@ describe('failure groups and bulk operations', () => {
     await withWorker(() => waitForSettled(ctx.db, 60_000));
     assert.equal(
       await count(sql`select count(*)::int as n from events
-        where type = 'order_fulfillment_saga.compensation_recorded'
+        where type = 'order.shipment_initiated'
           and metadata->>'correlationId' = any(${`{${ids.join(',')}}`}::text[])`),
-      30,
-      'three compensations per saga, once each',
+      10,
+      'each retried step once',
+    );
+    assert.equal(
+      await count(sql`select count(*)::int as n from order_fulfillment_sagas
+        where state = 'COMPLETED' and saga_id = any(${`{${ids.join(',')}}`}::uuid[])`),
+      10,
     );
     assert.equal((await getBulkOperation(ctx.db, operationId))?.status, 'done');
+  });
+
+  test("a bulk cancel compensates its sagas in the batch itself: no job, the single tasks' rows, replayable", async () => {
+    await withWorker(() => waitForSettled(ctx.db, 60_000));
+    const stock = () =>
+      ctx.db.execute<{ sku: string; on_hand: number; reserved: number }>(
+        sql`select sku, on_hand, reserved from inventory_items order by sku`,
+      );
+    const stockBefore = await stock();
+    const { ids, operationId } = await flaggedWithOperation(12, 'inline');
+    const among = sql`${`{${ids.join(',')}}`}::uuid[]`;
+    const amongText = sql`${`{${ids.join(',')}}`}::text[]`;
+    assert.notDeepEqual(await stock(), stockBefore, 'the flagged sagas hold stock');
+    const batch = await runBulkBatch(operationId, 50, followUpLockId(operationId));
+    assert.deepEqual(
+      [batch.result, batch.result === 'processed' && batch.followUps.length],
+      ['processed', 0],
+    );
+    // No worker ran: the batch's transaction alone cancelled and compensated every saga.
+    const rows = await Promise.all(ids.map((id) => getSagaRow(ctx.db, id)));
+    assert.ok(
+      rows.every((r) => r.state === 'CANCELLED' && !r.needsIntervention),
+      'CANCELLED',
+    );
+    assert.deepEqual(rows[0]!.compensationsDone, [
+      'release-inventory',
+      'cancel-prescription',
+      'cancel-order',
+    ]);
+    assert.equal(
+      await count(sql`select count(*)::int as n from graphile_worker._private_jobs
+        where payload->>'sagaId' = any(${amongText})`),
+      0,
+      'no job left for any of them',
+    );
+    assert.deepEqual(await stock(), stockBefore, 'their stock is back');
+    assert.deepEqual(await reservationMismatches(ctx.db), []);
+    assert.equal(
+      await count(sql`select count(*)::int as n from inventory_reservations
+        where saga_id = any(${among}) and (status <> 'released' or released_at is null)`),
+      0,
+    );
+    assert.equal(
+      await count(sql`select count(*)::int as n from prescriptions
+        where saga_id = any(${among}) and status = 'cancelled' and cancelled_at is not null`),
+      12,
+    );
+    assert.equal(
+      await count(sql`select count(*)::int as n from orders
+        where saga_id = any(${among}) and status = 'cancelled' and cancelled_at is not null`),
+      12,
+    );
+    // Each compensation once per saga, caused by the operation (its cancel carries the id).
+    const compensations = await ctx.db.execute<{ n: number; tasks: number; causes: string[] }>(sql`
+      select count(*)::int as n, count(distinct payload->>'task')::int as tasks,
+        array_agg(distinct metadata->>'causationId') as causes from events
+      where type = 'order_fulfillment_saga.compensation_recorded'
+        and metadata->>'correlationId' = any(${amongText})
+      group by metadata->>'correlationId'`);
+    assert.equal(compensations.length, 12);
+    for (const c of compensations)
+      assert.deepEqual([c.n, c.tasks, c.causes], [3, 3, [`bulk:${operationId}`]]);
+    assert.equal((await opEvents(operationId)).length, 12);
+    // Stats and metrics as the single tasks would leave them.
+    await assertStatsRollupsMatch(ctx.db);
+    const [metric] = await ctx.db.execute<{ counted: number; cancelled: number }>(sql`
+      select (select coalesce(sum(value), 0)::int from (select value from metric_counters
+          where name = 'sagas_cancelled' union all select value from metric_counter_deltas
+          where name = 'sagas_cancelled') v) as counted,
+        (select count(*)::int from order_fulfillment_sagas where state = 'CANCELLED') as cancelled`);
+    assert.equal(metric!.counted, metric!.cancelled);
+    // Replay reproduces the projections it wrote.
+    const projections = async () =>
+      JSON.parse(
+        JSON.stringify({
+          sagas: await ctx.db.execute(
+            sql`select * from order_fulfillment_sagas where saga_id = any(${among}) order by saga_id`,
+          ),
+          orders: await ctx.db.execute(
+            sql`select * from orders where saga_id = any(${among}) order by order_id`,
+          ),
+          prescriptions: await ctx.db.execute(
+            sql`select * from prescriptions where saga_id = any(${among}) order by prescription_id`,
+          ),
+          reservations: await ctx.db.execute(
+            sql`select * from inventory_reservations where saga_id = any(${among}) order by saga_id, sku`,
+          ),
+          stock: await stock(),
+        }),
+      ) as unknown;
+    const live = await projections();
+    await replayProjections(ctx.db);
+    assert.deepEqual(await projections(), live);
+    await runBulkOperation({ operationId });
+    assert.equal((await getBulkOperation(ctx.db, operationId))?.succeeded, 12);
+  });
+
+  test('a paused compensation, or one with a fault setting, is left to its task: the chain stops before it', async () => {
+    await withWorker(() => waitForSettled(ctx.db, 60_000));
+    // Both sets flagged before either operation exists (a worker would run it at once).
+    const pausedIds = await flaggedAtShipment(4, (o) => `initiate-shipment failed: paused ${o}`);
+    const faultyIds = await flaggedAtShipment(2, (o) => `initiate-shipment failed: faulty ${o}`);
+    const paused = await startOn(pausedIds);
+    const faulty = await startOn(faultyIds);
+    await pauseTask(ctx.db, 'cancel-prescription', { reason: 'prescriber down' }, operator);
+    await setFaultSetting(ctx.db, {
+      task: 'release-inventory',
+      failureRate: 0,
+      transientRate: 0,
+      latencyMs: 5,
+    });
+    try {
+      const tasksOf = (b: Awaited<ReturnType<typeof runBulkBatch>>) =>
+        b.result === 'processed' ? b.followUps.map((f) => f.task) : [];
+      // A drill's fault on the first compensation: none runs in the batch.
+      const first = await runBulkBatch(faulty.operationId, 50, followUpLockId(faulty.operationId));
+      assert.deepEqual(tasksOf(first), ['release-inventory', 'release-inventory']);
+      for (const id of faulty.ids)
+        assert.deepEqual((await getSagaRow(ctx.db, id)).compensationsDone, []);
+      await setFaultSetting(ctx.db, {
+        task: 'release-inventory',
+        failureRate: 0,
+        transientRate: 0,
+        latencyMs: 0,
+      });
+      // The second compensation paused: the first ran in the batch, the rest waits for it.
+      const second = await runBulkBatch(paused.operationId, 50, followUpLockId(paused.operationId));
+      assert.deepEqual(tasksOf(second), Array(4).fill('cancel-prescription'));
+      for (const id of paused.ids) {
+        const row = await getSagaRow(ctx.db, id);
+        assert.deepEqual(
+          [row.state, row.compensationsDone],
+          ['CANCELLED_SHIPMENT_FAILED', ['release-inventory']],
+        );
+      }
+      // Released by the sweeper (the run "died"), the follow-ups find the pause and hold.
+      await withWorker(() =>
+        waitFor(
+          async () =>
+            (await count(sql`select count(*)::int as n from paused_sagas
+              where saga_id = any(${`{${paused.ids.join(',')}}`}::uuid[])`)) === 4,
+          30_000,
+          'the sagas held at cancel-prescription',
+        ),
+      );
+    } finally {
+      await resumeTask(ctx.db, 'cancel-prescription', { reason: 'back' }, operator);
+    }
+    await withWorker(() => waitForSettled(ctx.db, 60_000));
+    const all = [...paused.ids, ...faulty.ids];
+    assert.equal(
+      await count(sql`select count(*)::int as n from order_fulfillment_sagas
+        where state = 'CANCELLED' and saga_id = any(${`{${all.join(',')}}`}::uuid[])`),
+      6,
+    );
+    assert.equal(
+      await count(sql`select count(*)::int as n from events
+        where type = 'order_fulfillment_saga.compensation_recorded'
+          and metadata->>'correlationId' = any(${`{${all.join(',')}}`}::text[])`),
+      18,
+      'three compensations per saga, once each',
+    );
   });
 });

@@ -22,6 +22,7 @@ import {
 import { AppError } from '@/lib/errors';
 import { getEnv } from '@/lib/env';
 import { logger } from '@/server/logger';
+import { decideCompensations } from './compensate-batch';
 import { runSagaTask } from './run-saga-task';
 
 const payloadSchema = z.object({ operationId: z.uuid() });
@@ -154,10 +155,18 @@ export async function runBulkBatch(
     let followUps: LockedJob[] = [];
     try {
       ({ outcomes, followUps } = await tx.transaction((sp) =>
-        applyOperatorActions(sp, op.action, sagaIds, op.reason, by, operationId, {
-          priority: FOLLOW_UP_PRIORITY,
-          lockedBy,
-        }),
+        applyOperatorActions(
+          sp,
+          op.action,
+          sagaIds,
+          op.reason,
+          by,
+          operationId,
+          { priority: FOLLOW_UP_PRIORITY, lockedBy },
+          op.action === 'cancel'
+            ? { decide: decideCompensations, metadata: { causationId: `bulk:${operationId}` } }
+            : undefined,
+        ),
       ));
     } catch (error) {
       logger.warn(

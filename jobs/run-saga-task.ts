@@ -46,7 +46,7 @@ export const STEP_WORK: Record<StepTask, StepHandler> = {
   'reserve-inventory': reserveInventory,
   'initiate-shipment': initiateShipment,
 };
-const COMPENSATION_WORK: Record<CompensationTask, CompensationHandler> = {
+export const COMPENSATION_WORK: Record<CompensationTask, CompensationHandler> = {
   'release-inventory': releaseInventory,
   'cancel-prescription': cancelPrescription,
   'cancel-order': cancelOrder,

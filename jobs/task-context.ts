@@ -21,19 +21,29 @@ export interface TaskContext {
  * (jobs/run-saga-task.ts), so a row lock it takes is held from there to the commit; `decide`
  * does no I/O (it may throw TransientError).
  */
-export interface TaskWork<Outcome, Read> {
+export interface TaskWork<Outcome, Read, Ctx = TaskContext> {
   read?: (tx: Tx, sagaId: string) => PromiseLike<Read>;
-  decide: (ctx: TaskContext, read: Read) => Outcome;
+  /**
+   * `read` for many sagas in one statement (a bulk cancel's batch, jobs/compensate-batch.ts):
+   * the rows of every saga, each with its `sagaId`; a saga's read is its rows, in order.
+   */
+  readMany?: (tx: Tx, sagaIds: readonly string[]) => PromiseLike<ManyRows<Read>>;
+  decide: (ctx: Ctx, read: Read) => Outcome;
 }
+
+type ManyRows<Read> = Read extends readonly (infer R)[] ? (R & { sagaId: string })[] : never;
+
+/** What a compensation decides on: the saga (a compensation reads no order). */
+export type CompensationContext = Omit<TaskContext, 'order'>;
 
 export type StepOutcome = StepSuccessEvent | StepFailureEvent;
 export type StepHandler = TaskWork<StepOutcome, unknown>;
-export type CompensationHandler = TaskWork<CompensationEvent, unknown>;
+export type CompensationHandler = TaskWork<CompensationEvent, unknown, CompensationContext>;
 
 /** A task's work, typed by its read. */
-export const taskWork = <Outcome, Read = undefined>(
-  work: TaskWork<Outcome, Read>,
-): TaskWork<Outcome, unknown> => work as TaskWork<Outcome, unknown>;
+export const taskWork = <Outcome, Read = undefined, Ctx = TaskContext>(
+  work: TaskWork<Outcome, Read, Ctx>,
+): TaskWork<Outcome, unknown, Ctx> => work as unknown as TaskWork<Outcome, unknown, Ctx>;
 
 /** A failure worth trying again (a carrier timeout, an injected transient fault). */
 export class TransientError extends Error {

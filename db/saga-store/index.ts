@@ -4,7 +4,7 @@
  * built once, at load, from db/schema.ts (codec.ts), and run prepared.
  */
 export { applyDecision, type ApplyOptions } from './apply-decision';
-export { applyDecisions, type LockedJob } from './apply-decisions';
+export { applyDecisions, decidedSaga, type DecidedSaga, type LockedJob } from './apply-decisions';
 export {
   appendEvents,
   DuplicateAppendError,

@@ -156,3 +156,89 @@ export function projectDomainEvent(
       return null; // saga-stream events and failures change only the saga row
   }
 }
+
+const LOCK_STOCK = `select 1 from ${stockRows.table} where ${STOCK} = any($1::text[])
+  order by ${STOCK} for update`;
+const ADJUST_STOCK = `update ${stockRows.table} i set ${RESERVED} = i.${RESERVED} + l.delta,
+    ${c(stockRows, 'updatedAt')} = now()
+  from (select sku, sum(delta)::int as delta from unnest($1::text[], $2::int[]) as l(sku, delta)
+    group by sku) l
+  where i.${STOCK} = l.sku`;
+const RELEASE_ALL = `update ${reservationRows.table} res set ${c(reservationRows, 'status')} = 'released',
+    ${c(reservationRows, 'releasedAt')} = r.at::timestamptz
+  from unnest($1::uuid[], $2::text[]) as r(saga, at)
+  where res.${c(reservationRows, 'sagaId')} = r.saga and res.${c(reservationRows, 'status')} = 'active'`;
+const CANCEL_PRESCRIPTIONS = `update ${prescriptionRows.table}
+  set ${c(prescriptionRows, 'status')} = 'cancelled', ${c(prescriptionRows, 'cancelledAt')} = p.at::timestamptz
+  -- text[], not timestamptz[]: the array types the driver serialises
+  from unnest($1::text[], $2::text[]) as p(id, at)
+  where ${c(prescriptionRows, 'prescriptionId')} = p.id`;
+const CANCEL_ORDERS = `update ${orderRows.table}
+  set ${c(orderRows, 'status')} = 'cancelled', ${c(orderRows, 'cancelledAt')} = o.at::timestamptz
+  from unnest($1::text[], $2::text[]) as o(id, at)
+  where ${c(orderRows, 'orderId')} = o.id`;
+
+/**
+ * projectDomainEvent for many sagas' events at once (a bulk batch, apply-decisions.ts): the
+ * same rows, in a fixed number of statements for the compensations' events (releases, cancelled
+ * prescriptions and orders: one statement per kind for the whole batch), one statement each for
+ * any other event. The statements, not yet sent (see `pipeline`), in two parts: `rows`, and
+ * `stock`: the releases' stock rows locked in SKU order (as release-inventory's read does for
+ * one saga), then moved by the sum of the batch's lines per SKU, which the caller sends last
+ * (new sagas' reservations wait for those row locks until the commit, so they are taken late).
+ * The caller holds every saga's row lock.
+ */
+export function projectDomainEvents(
+  tx: Tx,
+  events: readonly StoredEvent[],
+): { rows: PromiseLike<unknown>[]; stock: PromiseLike<unknown>[] } {
+  const statements: PromiseLike<unknown>[] = [];
+  const released = { sagaIds: [] as string[], ats: [] as string[] };
+  const stock = { skus: [] as string[], deltas: [] as number[] };
+  const prescriptionsCancelled = { ids: [] as string[], ats: [] as string[] };
+  const ordersCancelled = { ids: [] as string[], ats: [] as string[] };
+  for (const event of events) {
+    const at = event.recordedAt.toISOString();
+    switch (event.type) {
+      case 'order.inventory_released':
+        released.sagaIds.push(event.metadata.correlationId);
+        released.ats.push(at);
+        for (const l of event.payload.lines) {
+          stock.skus.push(l.sku);
+          stock.deltas.push(-l.quantity);
+        }
+        break;
+      case 'order.prescription_cancelled':
+        prescriptionsCancelled.ids.push(event.payload.prescriptionId);
+        prescriptionsCancelled.ats.push(at);
+        break;
+      case 'order.cancelled':
+        ordersCancelled.ids.push(event.payload.orderId);
+        ordersCancelled.ats.push(at);
+        break;
+      default: {
+        const statement = projectDomainEvent(tx, event);
+        if (statement) statements.push(statement);
+      }
+    }
+  }
+  if (released.sagaIds.length > 0)
+    statements.push(runPrepared(tx, RELEASE_ALL, [released.sagaIds, released.ats]));
+  if (prescriptionsCancelled.ids.length > 0)
+    statements.push(
+      runPrepared(tx, CANCEL_PRESCRIPTIONS, [
+        prescriptionsCancelled.ids,
+        prescriptionsCancelled.ats,
+      ]),
+    );
+  if (ordersCancelled.ids.length > 0)
+    statements.push(runPrepared(tx, CANCEL_ORDERS, [ordersCancelled.ids, ordersCancelled.ats]));
+  const stockStatements =
+    stock.skus.length === 0
+      ? []
+      : [
+          runPrepared(tx, LOCK_STOCK, [[...new Set(stock.skus)]]),
+          runPrepared(tx, ADJUST_STOCK, [stock.skus, stock.deltas]),
+        ];
+  return { rows: statements, stock: stockStatements };
+}

@@ -1,7 +1,7 @@
 import type { CompensationEvent } from '@/lib/saga/decide';
-import { taskWork } from '../task-context';
+import { taskWork, type CompensationContext } from '../task-context';
 
-export const cancelOrder = taskWork<CompensationEvent>({
+export const cancelOrder = taskWork<CompensationEvent, undefined, CompensationContext>({
   decide: ({ saga }) => ({
     type: 'order.cancelled',
     payload: { orderId: saga.orderId, reason: saga.failureReason ?? 'saga failed' },

@@ -1,6 +1,6 @@
 import { runPrepared } from '@/db/saga-store';
 import type { CompensationEvent } from '@/lib/saga/decide';
-import { taskWork } from '../task-context';
+import { taskWork, type CompensationContext } from '../task-context';
 
 // Locks the stock rows in SKU order (as reserve-inventory does), so the projection's single
 // update of every line takes no lock out of order.
@@ -9,8 +9,17 @@ const ACTIVE = `select r.sku, r.quantity from inventory_reservations r
   where r.saga_id = $1::uuid and r.status = 'active'
   order by r.sku for update of i`;
 
-export const releaseInventory = taskWork<CompensationEvent, { sku: string; quantity: number }[]>({
-  read: (tx, sagaId) => runPrepared<{ sku: string; quantity: number }>(tx, ACTIVE, [sagaId]),
+// For a batch of sagas (jobs/compensate-batch.ts): no lock here; the batch's projection locks
+// the stock rows in SKU order right before it moves them (db/saga-store/projections.ts).
+const ACTIVE_OF_SAGAS = `select r.saga_id::text as "sagaId", r.sku, r.quantity
+  from inventory_reservations r
+  where r.saga_id = any($1::uuid[]) and r.status = 'active' order by r.saga_id, r.sku`;
+
+type Line = { sku: string; quantity: number };
+
+export const releaseInventory = taskWork<CompensationEvent, Line[], CompensationContext>({
+  read: (tx, sagaId) => runPrepared<Line>(tx, ACTIVE, [sagaId]),
+  readMany: (tx, sagaIds) => runPrepared<Line & { sagaId: string }>(tx, ACTIVE_OF_SAGAS, [sagaIds]),
   decide: ({ saga }, active) => ({
     type: 'order.inventory_released',
     payload: {

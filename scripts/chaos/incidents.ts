@@ -5,7 +5,8 @@ import { sleep, type Rng } from './rng';
 /**
  * The incident tooling racing the workers (docs/incidents.md): while the load runs, a step is
  * paused for a few seconds and resumed, again and again, and bulk retries of whatever is
- * flagged start while the workers (and the drill's own operator) act on the same sagas. When
+ * flagged, or bulk cancels of the sagas flagged at a step, start while the workers (and the
+ * drill's own operator) act on the same sagas. When
  * the load ends every pause is lifted and every operation finishes, so the drill's own
  * invariants (everything settles, nothing twice, replay equals the projections) cover them;
  * checks() adds the tooling's own.
@@ -74,14 +75,23 @@ export function startIncidentDrill(o: {
           );
           record.resumes++;
         } else {
-          const answer = await attempt('bulk retry', () =>
+          // A bulk cancel of the sagas flagged at one step (compensated in its batches, racing
+          // the workers, the pauses and the compensations' faults), or a bulk retry of all.
+          const cancelAt = o.rng.chance(0.5) ? o.rng.pick(PAUSABLE) : null;
+          const answer = await attempt(`bulk ${cancelAt ? 'cancel' : 'retry'}`, () =>
             startBulkOperation(
               conn.db,
-              {
-                action: 'retry',
-                filter: { needsIntervention: true },
-                reason: 'chaos: retry the flagged',
-              },
+              cancelAt
+                ? {
+                    action: 'cancel',
+                    filter: { needsIntervention: true, task: cancelAt },
+                    reason: 'chaos: give up on the flagged',
+                  }
+                : {
+                    action: 'retry',
+                    filter: { needsIntervention: true },
+                    reason: 'chaos: retry the flagged',
+                  },
               operator,
             ),
           );

@@ -4,8 +4,10 @@ import { recordAudit, recordAudits, type AuditActor, type AuditEntry } from '@/d
 import {
   applyDecision,
   applyDecisions,
+  decidedSaga,
   lockSaga,
   lockSagas,
+  type DecidedSaga,
   type LockedJob,
   type StoredSaga,
 } from '@/db/saga-store';
@@ -18,6 +20,7 @@ import {
   type Decision,
   type Refusal,
 } from '@/lib/saga/decide';
+import type { EventMetadata } from '@/lib/saga/events';
 import type { Saga } from '@/lib/saga/saga';
 
 export const operatorActionSchema = z.object({
@@ -97,14 +100,26 @@ export interface BatchOutcome {
 }
 
 /**
+ * What a batch does to its sagas after the action, in the same transaction (a bulk cancel's
+ * compensations, jobs/compensate-batch.ts): given each saga as the action leaves it, a decision
+ * on top of it, or null (then the action's next job is queued as usual). Its events are
+ * appended under `metadata`.
+ */
+interface ThenDecide {
+  decide: (tx: Tx, acted: readonly StoredSaga[]) => Promise<(Decision | null)[]>;
+  metadata: Omit<EventMetadata, 'correlationId'>;
+}
+
+/**
  * applyOperatorAction for a batch of one bulk operation's sagas at once, inside the caller's
  * transaction: the same lock, decision, event (operation id in its metadata and idempotency
  * key) and audit entry for each saga, in a fixed number of statements (lockSagas,
  * applyDecisions, recordAudits). A saga that is gone or whose state refuses the action is
  * `skipped` with the message a single action would answer, and left untouched. The jobs it
  * adds get `jobs.priority` and are locked by `jobs.lockedBy` (see applyDecisions): `followUps`
- * are the caller's to run. Anything else throws: the caller rolls the batch back and takes its
- * sagas one at a time.
+ * are the caller's to run. `then`: what follows the action in the same transaction (see
+ * ThenDecide); the audit entries record the action itself, as a single action's do. Anything
+ * else throws: the caller rolls the batch back and takes its sagas one at a time.
  */
 export async function applyOperatorActions(
   tx: Tx,
@@ -114,10 +129,11 @@ export async function applyOperatorActions(
   { actor, role, requestId = null }: AuditActor,
   operationId: string,
   jobs: { priority: number; lockedBy: string | null },
+  then?: ThenDecide,
 ): Promise<{ outcomes: BatchOutcome[]; followUps: LockedJob[] }> {
   const locked = new Map((await lockSagas(tx, sagaIds)).map((s) => [s.saga.sagaId, s]));
   const skipped = new Map<string, string>();
-  const decided: { stored: StoredSaga; decision: Decision }[] = [];
+  const decided: DecidedSaga[] = [];
   for (const sagaId of sagaIds) {
     const stored = locked.get(sagaId);
     const decision = stored ? DECIDE[name](stored.saga, actor, reason) : null;
@@ -125,21 +141,30 @@ export async function applyOperatorActions(
     else if (isRefusal(decision)) skipped.set(sagaId, decision.message);
     else decided.push({ stored, decision: underOperation(decision, sagaId, operationId) });
   }
-  const { sagas: next, locked: followUps } = await applyDecisions(
+  const metadata = { actor, causationId: requestId, operationId };
+  if (then && decided.length > 0) {
+    const thens = await then.decide(
+      tx,
+      decided.map((d) => decidedSaga(d.stored, d.decision, metadata)),
+    );
+    decided.forEach((d, i) => (d.then = thens[i] ?? null));
+  }
+  const { acted, locked: followUps } = await applyDecisions(
     tx,
     decided,
-    { actor, causationId: requestId, operationId },
+    metadata,
     jobs,
+    then?.metadata,
   );
   await recordAudits(
     tx,
     { actor, role, requestId },
     decided.map(({ stored }, i) =>
-      auditEntry(name, stored.saga, next[i]!.saga, reason, operationId),
+      auditEntry(name, stored.saga, acted[i]!.saga, reason, operationId),
     ),
   );
   decided.forEach(({ stored }, i) =>
-    logAction(name, stored.saga, next[i]!.saga, actor, operationId),
+    logAction(name, stored.saga, acted[i]!.saga, actor, operationId),
   );
   const outcomes = sagaIds.map((sagaId): BatchOutcome => {
     const message = skipped.get(sagaId);
