@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { openBenchDatabase, isDurable } from './database';
 import { round, table } from './report';
@@ -30,6 +30,8 @@ const USAGE = `npm run bench -- [options]
     --sagas N            sagas to load
     --reload             load again even when a history of that size is already there
     --repeat N           timed calls per read path (default 30)
+    --compare FILE       the --json of an earlier run on a smaller history: prints each call's p50
+                         and p95 ratio to it (goal: ≤ 1.5×) and adds them to --json as "growth"
 
   Archive bench:
     --archive            load a history that ended 100 days ago (default 100,000 sagas), archive it,
@@ -65,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
       bulk: { type: 'string' },
       reload: { type: 'boolean', default: false },
       repeat: { type: 'string' },
+      compare: { type: 'string' },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -127,6 +130,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (values.dashboard) {
       const { runDashboardBench, printDashboard } = await import('./dashboard');
+      const { compareDashboards, printGrowth } = await import('./growth');
+      // Read first: a missing or malformed file fails before an hour of loading.
+      const before = values.compare
+        ? (JSON.parse(await readFile(values.compare, 'utf8')) as Parameters<
+            typeof compareDashboards
+          >[1])
+        : undefined;
       const result = await runDashboardBench({
         url: db.url,
         admin: db.admin,
@@ -136,8 +146,10 @@ export async function main(argv: string[]): Promise<number> {
         log,
       });
       printDashboard(result);
-      if (values.json) await writeJson(values.json, result, log);
-      return result.ok ? 0 : 1;
+      const growth = before ? compareDashboards(result, before) : undefined;
+      if (growth) printGrowth(growth, result, before!);
+      if (values.json) await writeJson(values.json, { ...result, growth }, log);
+      return result.ok && (growth ?? []).every((g) => g.met) ? 0 : 1;
     }
     const workers = values.workers === undefined ? [1, 2] : [int('workers', values.workers, 1, 1)];
     const result = await runSagaBench({
