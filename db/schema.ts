@@ -312,8 +312,9 @@ export const signInAttempts = pgTable(
  *
  * saga_stats_hourly: finished sagas (COMPLETED or CANCELLED) by start hour, finish hour and
  * duration bucket (saga_duration_bucket(): 8 log-spaced buckets per doubling from 1 ms, so a
- * percentile read from it is within one bucket, ~9 %, of the exact one). The bucket also spreads
- * concurrent writers over many rows of the same hour.
+ * percentile read from it is within one bucket, ~9 %, of the exact one). `shard` (the writing
+ * backend's pid % 8, migration 0016; the rebuilds write 0) keeps concurrent completions off one
+ * row: readers sum over it.
  */
 export const sagaStatsHourly = pgTable(
   'saga_stats_hourly',
@@ -328,8 +329,9 @@ export const sagaStatsHourly = pgTable(
     needsIntervention: integer('needs_intervention').notNull().default(0),
     /** Sum of completed_at − started_at in microseconds: exact under add and subtract. */
     durationMicrosSum: bigint('duration_micros_sum', { mode: 'number' }).notNull().default(0),
+    shard: smallint('shard').notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.startedHour, t.finishedHour, t.durationBucket] })],
+  (t) => [primaryKey({ columns: [t.startedHour, t.finishedHour, t.durationBucket, t.shard] })],
 );
 
 /**

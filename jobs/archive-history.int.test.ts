@@ -45,9 +45,10 @@ async function snapshot() {
     sql`select sku, on_hand - reserved as available from inventory_items order by sku`,
   );
   out.rollup = await ctx.db.execute(sql`
-    select started_hour::text, finished_hour::text, duration_bucket, completed, cancelled,
-      compensated, needs_intervention, duration_micros_sum::text
-    from saga_stats_hourly where completed + cancelled <> 0 order by 1, 2, 3`);
+    select started_hour::text, finished_hour::text, duration_bucket, sum(completed)::int as completed,
+      sum(cancelled)::int as cancelled, sum(compensated)::int as compensated,
+      sum(needs_intervention)::int as needs_intervention, sum(duration_micros_sum)::text as micros
+    from saga_stats_hourly group by 1, 2, 3 having sum(completed + cancelled) <> 0 order by 1, 2, 3`);
   out.signals = await ctx.db.execute(
     sql`select hour::text, type, task, sum(count)::int from signal_event_stats_hourly group by 1, 2, 3 order by 1, 2, 3`,
   );

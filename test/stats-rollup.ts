@@ -11,9 +11,10 @@ export async function assertStatsRollupsMatch(
   db: Database,
 ): Promise<{ finished: number; signals: number }> {
   const sagasRollup = await db.execute(sql`
-    select started_hour, finished_hour, duration_bucket, completed, cancelled, compensated, needs_intervention,
-      duration_micros_sum::text as micros
-    from saga_stats_hourly where completed + cancelled <> 0 order by 1, 2, 3`);
+    select started_hour, finished_hour, duration_bucket, sum(completed)::int as completed,
+      sum(cancelled)::int as cancelled, sum(compensated)::int as compensated,
+      sum(needs_intervention)::int as needs_intervention, sum(duration_micros_sum)::text as micros
+    from saga_stats_hourly group by 1, 2, 3 having sum(completed + cancelled) <> 0 order by 1, 2, 3`);
   const sagasRecomputed = await db.execute(sql`
     select date_bin('1 hour', started_at, 'epoch') as started_hour, date_bin('1 hour', completed_at, 'epoch') as finished_hour,
       saga_duration_bucket(extract(epoch from completed_at - started_at)::float8) as duration_bucket,

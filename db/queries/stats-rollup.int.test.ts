@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
+import postgres from 'postgres';
 import { getStats, type Stats } from '@/db/queries/stats';
 import { useSagaTestDatabase } from '@/test/saga-harness';
 import { insertCompensationEvent, insertSagaRows, type SagaRowSpec } from '@/test/saga-rows';
@@ -88,6 +90,68 @@ describe('stats rollups', () => {
       ]);
       assert.ok(exact.total > 0);
       assertSameStats(rolled, exact);
+    }
+  });
+
+  test('a completion does not wait for another open transaction completing a saga of the same hour and bucket', async () => {
+    // Two connections whose backends write different shards (pid % 8, migration 0016).
+    const monitor = postgres(ctx.url, { max: 1, onnotice: () => {} });
+    const clients: postgres.Sql[] = [monitor];
+    const pids: number[] = [];
+    const writers: postgres.Sql[] = [];
+    try {
+      while (pids.length < 2) {
+        const c = postgres(ctx.url, { max: 1, onnotice: () => {} });
+        clients.push(c);
+        const [row] = await c<{ pid: number }[]>`select pg_backend_pid() as pid`;
+        if (pids.every((p) => p % 8 !== row!.pid % 8)) {
+          pids.push(row!.pid);
+          writers.push(c);
+        }
+      }
+      const [a, b] = writers;
+      const finished = (tx: postgres.TransactionSql) => {
+        const id = randomUUID();
+        return tx`insert into order_fulfillment_sagas (saga_id, order_id, patient_id, state,
+            completed_steps, compensations_done, started_at, updated_at, completed_at, version,
+            order_version, last_position)
+          values (${id}, ${`ORD-${id}`}, 'PAT-SHARD', 'COMPLETED', '{create-order}', '{}',
+            '2026-01-01T10:00:00Z', '2026-01-01T10:00:02Z', '2026-01-01T10:00:02Z', 1, 1, 0)`;
+      };
+      let releaseA!: () => void;
+      const aHolds = new Promise<void>((resolve) => (releaseA = resolve));
+      let aInserted!: () => void;
+      const aReady = new Promise<void>((resolve) => (aInserted = resolve));
+      const txA = a!
+        .begin(async (tx) => {
+          await finished(tx);
+          aInserted();
+          await aHolds;
+          throw new Error('rollback');
+        })
+        .catch(() => {});
+      await aReady;
+      let bDone = false;
+      const txB = b!
+        .begin(async (tx) => {
+          await finished(tx);
+          bDone = true;
+          throw new Error('rollback');
+        })
+        .catch(() => {});
+      // Until B's insert returns: it must never be seen waiting for a lock (A's rollup row).
+      const pidB = pids[1]!;
+      let waited = false;
+      while (!bDone && !waited) {
+        const [row] = await monitor<{ lock: boolean }[]>`
+          select coalesce(wait_event_type = 'Lock', false) as lock from pg_stat_activity where pid = ${pidB}`;
+        waited = row?.lock ?? false;
+      }
+      releaseA();
+      await Promise.all([txA, txB]);
+      assert.equal(waited, false, 'the second completion waited for the first one');
+    } finally {
+      await Promise.all(clients.map((c) => c.end({ timeout: 5 })));
     }
   });
 });
