@@ -2,7 +2,14 @@ import type { Decision } from '@/lib/saga/decide';
 import type { EventMetadata } from '@/lib/saga/events';
 import type { Tx } from '../client';
 import { databaseNow } from '../clock';
-import { appendCtes, appendParams, asDuplicateAppend, eventRows, pendingEvents } from './events';
+import {
+  appendCtes,
+  appendParams,
+  asDuplicateAppend,
+  eventRows,
+  pendingEvents,
+  versionEvents,
+} from './events';
 import {
   dequeueTask,
   enqueueAfterHeld,
@@ -85,7 +92,8 @@ export async function applyDecision(
     startedAt: current?.saga.startedAt ?? null,
   };
   const now = options.now ?? (await databaseNow(tx));
-  const events = pendingEvents(appendTarget, decision.events, metadata, now);
+  const versioned = versionEvents(appendTarget, decision.events);
+  const events = pendingEvents(appendTarget, versioned, metadata, now);
   let next = current;
   for (const event of events) next = foldStored(next, event);
   if (!next) throw new Error(`decision for saga ${sagaId} appends no events`);
@@ -95,7 +103,7 @@ export async function applyDecision(
   // The append first: a repeat fails there, as DuplicateAppendError, before any projection.
   const [[written]] = await pipeline(
     runPrepared<Applied>(tx, APPLY[current ? 'stored' : 'new'], [
-      ...appendParams(appendTarget, decision.events, metadata),
+      ...appendParams(appendTarget, versioned, metadata),
       ...sagaRows.encode(sagaToRow(next)),
       ...jobParams(job),
     ]),

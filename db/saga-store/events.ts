@@ -83,14 +83,17 @@ export function appendCtes(first: number): string {
   )`;
 }
 
-/** The parameters of appendCtes, in order: one saga's new events on its two streams. */
+/**
+ * The parameters of appendCtes, in order: one saga's new events on its two streams (or those
+ * events as `versionEvents` gave them, validated and versioned once for the append and its fold).
+ */
 export function appendParams(
   target: AppendTarget,
-  newEvents: readonly NewEvent[],
+  newEvents: readonly NewEvent[] | VersionedEvents,
   metadata: Omit<EventMetadata, 'correlationId'>,
 ): unknown[] {
   const c = eventColumns();
-  addEvents(c, target, newEvents);
+  addVersioned(c, asVersioned(target, newEvents));
   return [
     LIVE_CHANNEL,
     target.sagaId,
@@ -153,6 +156,27 @@ const eventColumns = (): EventColumns => ({
   keys: [],
 });
 
+/** One saga's new events as they will be stored, payloads validated: see versionEvents. */
+export interface VersionedEvents {
+  readonly versioned: readonly VersionedEvent[];
+}
+type VersionedEvent = ReturnType<typeof versioned>[number];
+
+/**
+ * One saga's new events on its two streams with the next versions, each payload validated
+ * (parseEventPayload): for a caller that both appends them (appendParams) and folds them
+ * (pendingEvents), so that each payload is parsed once.
+ */
+export function versionEvents(
+  target: AppendTarget,
+  newEvents: readonly NewEvent[],
+): VersionedEvents {
+  return { versioned: versioned(target, newEvents) };
+}
+
+const asVersioned = (target: AppendTarget, events: readonly NewEvent[] | VersionedEvents) =>
+  'versioned' in events ? events.versioned : versioned(target, events);
+
 /** One saga's new events as they will be stored: on its two streams with the next versions. */
 function versioned(target: AppendTarget, newEvents: readonly NewEvent[]) {
   let sagaVersion = target.heads.version;
@@ -170,7 +194,11 @@ function versioned(target: AppendTarget, newEvents: readonly NewEvent[]) {
 }
 
 function addEvents(c: EventColumns, target: AppendTarget, newEvents: readonly NewEvent[]): void {
-  for (const e of versioned(target, newEvents)) {
+  addVersioned(c, versioned(target, newEvents));
+}
+
+function addVersioned(c: EventColumns, events: readonly VersionedEvent[]): void {
+  for (const e of events) {
     c.streamIds.push(e.streamId);
     c.versions.push(e.version);
     c.types.push(e.type);
@@ -186,12 +214,12 @@ function addEvents(c: EventColumns, target: AppendTarget, newEvents: readonly Ne
  */
 export function pendingEvents(
   target: AppendTarget,
-  newEvents: readonly NewEvent[],
+  newEvents: readonly NewEvent[] | VersionedEvents,
   metadata: Omit<EventMetadata, 'correlationId'>,
   now: Date,
 ): StoredEvent[] {
   const meta = { correlationId: target.sagaId, ...metadata };
-  return versioned(target, newEvents).map(
+  return asVersioned(target, newEvents).map(
     (e) =>
       ({
         position: 0,
