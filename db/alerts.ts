@@ -50,9 +50,12 @@ export async function claimEvaluation(tx: Tx, by: string, everySeconds: number):
 }
 
 /**
- * The facts of every rule in one statement, each read through a (partial) index: flagged
- * sagas (sagas_needs_intervention_idx), in-flight ones (sagas_in_flight_updated_at_idx), the
- * last hour's finished ones (sagas_completed_at_idx), runnable jobs, heartbeats.
+ * The facts of every rule in one statement, none of which grows with history: the counts of
+ * flagged, stalled and in-flight sagas from the metric counters (kept by the saga trigger,
+ * migration 0017_in_flight_gauges_and_indexes; in flight is started − completed − cancelled), the oldest of each
+ * from the first entry of its partial index (sagas_needs_intervention_idx,
+ * sagas_in_flight_updated_at_idx), the last hour's finished sagas (sagas_completed_at_idx),
+ * runnable jobs, heartbeats.
  */
 export async function measureAlertFacts(db: DbOrTx): Promise<AlertFacts> {
   const age = (column: string) => sql.raw(`extract(epoch from now() - ${column})::float8`);
@@ -67,14 +70,22 @@ export async function measureAlertFacts(db: DbOrTx): Promise<AlertFacts> {
     oldest_in_flight_seconds: number | null;
     newest_heartbeat_seconds: number | null;
   }>(sql`
-    select f.interventions_waiting, f.oldest_intervention_seconds, f.stalled_sagas,
+    select c.interventions_waiting, f.oldest_intervention_seconds, c.stalled_sagas,
       h.last_hour_completed, h.last_hour_cancelled, j.oldest_runnable_job_seconds,
-      i.sagas_in_flight, i.oldest_in_flight_seconds, w.newest_heartbeat_seconds
+      c.sagas_in_flight, i.oldest_in_flight_seconds, w.newest_heartbeat_seconds
     from (
-      select count(*)::int as interventions_waiting,
-        ${age('min(intervention_since)')} as oldest_intervention_seconds,
-        -- The stall detector's reason (jobs/sweeper.ts flagStalledSagas) starts with "stalled:".
-        count(*) filter (where intervention_reason like 'stalled:%')::int as stalled_sagas
+      select coalesce(sum(value) filter (where name = 'sagas_needing_intervention'), 0)::int
+          as interventions_waiting,
+        coalesce(sum(value) filter (where name = 'sagas_stalled'), 0)::int as stalled_sagas,
+        coalesce(sum(case name when 'sagas_started' then value else -value end)
+          filter (where name in ('sagas_started', 'sagas_completed', 'sagas_cancelled')), 0)::int
+          as sagas_in_flight
+      from (select name, value from metric_counters
+            union all select name, value from metric_counter_deltas) counters
+      where name in ('sagas_needing_intervention', 'sagas_stalled', 'sagas_started',
+        'sagas_completed', 'sagas_cancelled')) c,
+    (
+      select ${age('min(intervention_since)')} as oldest_intervention_seconds
       from order_fulfillment_sagas where needs_intervention) f,
     (
       select count(*) filter (where state = 'COMPLETED')::int as last_hour_completed,
@@ -82,7 +93,7 @@ export async function measureAlertFacts(db: DbOrTx): Promise<AlertFacts> {
       from order_fulfillment_sagas
       where completed_at is not null and completed_at >= now() - interval '1 hour') h,
     (
-      select count(*)::int as sagas_in_flight, ${age('min(updated_at)')} as oldest_in_flight_seconds
+      select ${age('min(updated_at)')} as oldest_in_flight_seconds
       from order_fulfillment_sagas where not saga_state_is_terminal(state)) i,
     (
       select ${age('min(run_at)')} as oldest_runnable_job_seconds

@@ -113,11 +113,16 @@ export const orderFulfillmentSagas = pgTable(
     index('sagas_completed_at_idx')
       .on(t.completedAt)
       .where(sql`${t.completedAt} is not null`),
-    // In-flight sagas by last progress (the stall detector, the alert facts). The other columns
-    // let the stats' in-flight counts (stats-rollup.ts readInFlight) read the index alone:
-    // sagas waiting for a human stay in flight, so these grow with history.
+    // In-flight sagas by last progress: the stall detector (not flagged, no progress since) and
+    // the alert facts' oldest in flight (its first entry).
     index('sagas_in_flight_updated_at_idx')
-      .on(t.updatedAt, t.state, t.startedAt, t.needsIntervention)
+      .on(t.updatedAt, t.needsIntervention)
+      .where(sql`not saga_state_is_terminal(${t.state})`),
+    // In-flight sagas by start: the stats' in-flight counts (stats-rollup.ts readInFlight) read
+    // this index alone, and a window's read only the sagas that started in it. Sagas waiting for a
+    // human stay in flight, so the whole index grows with history; a window's part does not.
+    index('sagas_in_flight_started_at_idx')
+      .on(t.startedAt, t.state, t.needsIntervention)
       .where(sql`not saga_state_is_terminal(${t.state})`),
     check('sagas_state_valid', inList('state', SAGA_STATES)),
     check('sagas_attempts_nonnegative', sql`${t.attempts} >= 0`),
@@ -357,7 +362,8 @@ export const signalEventStatsHourly = pgTable(
  * `duration_bucket:<i>` (finished sagas whose duration is at most DURATION_BUCKETS[i], above
  * the one before; i = DURATION_BUCKETS.length: above them all), `duration_micros` (their
  * durations' sum) and `signal:<type>:<task>` (signal events by type and the task a retry or an
- * escalation names, '' otherwise). Written by triggers (migration 0013_metric_counters), not
+ * escalation names, '' otherwise), and two gauges, `sagas_needing_intervention` and of them
+ * `sagas_stalled` (migration 0017_in_flight_gauges_and_indexes). Written by triggers (migration 0013_metric_counters), not
  * by the app: every change appends a row to metric_counter_deltas, which takes no lock that
  * another writer waits for, and compact_metric_counters() (every worker's sweep) folds the
  * deltas into metric_counters. A figure is its metric_counters value plus its deltas.

@@ -61,6 +61,13 @@ describe('SQL definitions match the TypeScript constants', () => {
           where not saga_state_is_terminal(state) and updated_at < now()`),
         /sagas_in_flight_updated_at_idx/,
       );
+      // A stats window's in-flight counts read only the in-flight sagas started in it.
+      assert.match(
+        await plan(sql`select state, count(*) filter (where needs_intervention) from order_fulfillment_sagas
+          where not saga_state_is_terminal(state) and started_at >= now() - interval '1 day'
+          group by state`),
+        /sagas_in_flight_started_at_idx/,
+      );
       assert.match(
         await plan(sql`select count(*) from events where event_type_is_signal(type)
           and recorded_at > now() - interval '1 hour'`),

@@ -55,3 +55,17 @@ export async function exactCounters(db: DbOrTx): Promise<ReturnType<typeof count
     ...signals,
   };
 }
+
+/** The gauges of the alert facts counted the slow way, from every saga row (before migration 0017). */
+export async function exactGauges(db: DbOrTx) {
+  const [row] = await db.execute<{ waiting: number; stalled: number; in_flight: number }>(sql`
+    select count(*) filter (where needs_intervention)::int as waiting,
+      count(*) filter (where needs_intervention and intervention_reason like 'stalled:%')::int as stalled,
+      count(*) filter (where not saga_state_is_terminal(state))::int as in_flight
+    from order_fulfillment_sagas`);
+  return {
+    interventionsWaiting: row!.waiting,
+    stalledSagas: row!.stalled,
+    sagasInFlight: row!.in_flight,
+  };
+}
