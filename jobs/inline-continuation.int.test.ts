@@ -9,6 +9,7 @@ import {
   getSagaRow,
   jobCount,
   orderInput,
+  deliverJob,
   useSagaTestDatabase,
 } from '@/test/saga-harness';
 import { runSagaTask } from './run-saga-task';
@@ -32,14 +33,7 @@ async function queuedJob(sagaId: string, task: Task): Promise<JobRow | undefined
   return row;
 }
 
-/** What graphile-worker does when it hands a job to a worker: lock it. Returns the job id. */
-async function deliver(sagaId: string, task: Task): Promise<string> {
-  const [row] = await ctx.db.execute<{ id: string }>(sql`
-    update graphile_worker._private_jobs set locked_at = now(), locked_by = 'test-worker', attempts = attempts + 1
-    where key = ${jobKey(sagaId, task)} and locked_at is null returning id::text`);
-  assert.ok(row, `a queued ${task} job to deliver`);
-  return row.id;
-}
+const deliver = (sagaId: string, task: Task) => deliverJob(ctx.db, sagaId, task);
 
 describe('inline continuation', () => {
   test('the worker that commits a step runs the next ones itself: one delivery, each step once, no job left', async () => {

@@ -119,14 +119,230 @@ export async function runSagaTask(
   }
   const { sagaId } = parsed.data;
   const { continueInline } = options;
-  let next = await runTaskOnce(task, sagaId, {
+  const run = groupCommitOf(getEnv().RXSAGA_GROUP_COMMIT);
+  let next = await run(task, sagaId, {
     job: { kind: 'graphile', id: job.id },
     continueInline,
   });
   for (let hops = 0; next && continueInline() && hops < MAX_INLINE_TASKS; hops++) {
-    next = await runTaskOnce(next, sagaId, { job: { kind: 'inline' }, continueInline });
+    next = await run(next, sagaId, { job: { kind: 'inline' }, continueInline });
   }
 }
+
+type RunTask = (task: Task, sagaId: string, delivery: Delivery) => Promise<Task | null>;
+
+let groupCommit: { size: number; run: RunTask } | undefined;
+
+/** How this process runs a task: alone (size 1), or through the group commit of that size. */
+function groupCommitOf(size: number): RunTask {
+  if (size <= 1) return runTaskOnce;
+  if (groupCommit?.size !== size) groupCommit = { size, run: groupCommitter(size) };
+  return groupCommit.run;
+}
+
+interface Submitted {
+  sagaId: string;
+  delivery: Delivery;
+  resolve: (next: Task | null) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit (RXSAGA_GROUP_COMMIT > 1): the runs of one task that this process has waiting
+ * go through one transaction (runTaskBatch), at most `size` at a time. One batch per task is in
+ * flight at a time; what arrives meanwhile waits for the next one, so the sagas that go on
+ * inline after a batch commits form the next batch of their next task together (as graphile-
+ * worker hands out jobs one at a time, batches form only from what is waiting, without a timer).
+ */
+function groupCommitter(size: number): RunTask {
+  const waiting = new Map<Task, Submitted[]>();
+  const inFlight = new Set<Task>();
+  const drain = async (task: Task) => {
+    const queue = waiting.get(task)!;
+    while (queue.length > 0) {
+      const batch = takeBatch(queue, size);
+      if (batch.length === 1) {
+        const [one] = batch;
+        await runTaskOnce(task, one!.sagaId, one!.delivery).then(one!.resolve, one!.reject);
+      } else {
+        const outcomes = await runTaskBatch(task, batch);
+        outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(o.next) : batch[i]!.reject(o.error)));
+      }
+      // One turn of the event loop: the sagas just resolved submit their next tasks first.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    inFlight.delete(task);
+  };
+  return (task, sagaId, delivery) =>
+    new Promise((resolve, reject) => {
+      const queue = waiting.get(task) ?? [];
+      waiting.set(task, queue);
+      queue.push({ sagaId, delivery, resolve, reject });
+      if (inFlight.has(task)) return;
+      inFlight.add(task);
+      // After this turn of the event loop: the runs submitted in it go together.
+      setImmediate(() => void drain(task));
+    });
+}
+
+/**
+ * Up to `size` runs from the queue, at most one per saga (a saga's second run waits for the next
+ * batch: it would decide on the state the first run is about to change).
+ */
+function takeBatch(queue: Submitted[], size: number): Submitted[] {
+  const batch: Submitted[] = [];
+  const sagas = new Set<string>();
+  for (let i = 0; i < queue.length && batch.length < size;) {
+    const item = queue[i]!;
+    if (sagas.has(item.sagaId)) {
+      i++;
+      continue;
+    }
+    sagas.add(item.sagaId);
+    batch.push(item);
+    queue.splice(i, 1);
+  }
+  return batch;
+}
+
+type BatchOutcome = { ok: true; next: Task | null } | { ok: false; error: unknown };
+
+/** What one saga of a batch makes of its load: nothing to do, a decision, or a failed attempt. */
+type Planned =
+  | { kind: 'none' }
+  | { kind: 'decided'; stored: StoredSaga; decision: Decision; jobId: string; next: Task | null }
+  | { kind: 'failed'; stored: StoredSaga; decision: Decision; jobId: string; message: string };
+
+/**
+ * One task of several sagas in ONE transaction, with the same outcome for each saga as
+ * runTaskOnce would give it alone: load every saga (locked in saga id order, then the task's
+ * pause, then the locks the task's reads take, in key order, then the reads: one round trip),
+ * decide each, apply every decision (one round trip), commit. A saga whose decision fails (a
+ * transient error, an unexpected one) has its failed attempt recorded in the same transaction,
+ * as recordFailedAttempt would record it after a rollback. A statement that fails (a repeated
+ * append, a lost race, a deadlock, a lost connection) rolls the batch back, and each of its
+ * sagas then runs alone through runTaskOnce: a failing saga never takes the others with it.
+ */
+async function runTaskBatch(task: Task, batch: readonly Submitted[]): Promise<BatchOutcome[]> {
+  const work = workOf(task);
+  // Saga id order: two batches that share a saga lock it in the same order, never crosswise.
+  const order = batch.map((_, i) => i).sort((a, b) => cmp(batch[a]!.sagaId, batch[b]!.sagaId));
+  const planned: Planned[] = [];
+  try {
+    await getDb().transaction(async (tx) => {
+      const sagaIds = order.map((i) => batch[i]!.sagaId);
+      const loads = order.map((i) =>
+        loadTaskStatement(tx, batch[i]!.sagaId, task, batch[i]!.delivery.job),
+      );
+      // As runTaskOnce's load, for every saga: the saga locks, then the pause, then the reads.
+      const answers = await pipeline(
+        ...([
+          ...loads,
+          taskPauseStatement(tx, task),
+          work.lockMany?.(tx, sagaIds) ?? Promise.resolve(undefined),
+          ...sagaIds.map((id) => work.read?.(tx, id) ?? Promise.resolve(undefined)),
+        ] as PromiseLike<unknown>[]),
+      );
+      const inputs = order.map((i, k) =>
+        readTaskInput(answers[k] as Record<string, unknown>[], task, batch[i]!.delivery.job),
+      );
+      const pauseRows = answers[loads.length] as Parameters<typeof readTaskPause>[1];
+      const reads = answers.slice(loads.length + 2);
+      const paused = readTaskPause(task, pauseRows);
+      const env = getEnv();
+      for (const [k, i] of order.entries()) {
+        const { delivery, sagaId } = batch[i]!;
+        const input = inputs[k]!;
+        const jobId = input.jobId;
+        if (!jobId || !isExpected(input.stored, task, jobId)) {
+          planned[i] = { kind: 'none' };
+          continue;
+        }
+        const stored = input.stored;
+        if (paused) {
+          await holdSagaAtPausedTask(tx, sagaId, task);
+          logger.info({ sagaId, task, jobId, event: 'saga.held' }, `${task} is paused: saga waits`);
+          planned[i] = { kind: 'none' };
+          continue;
+        }
+        try {
+          if (!input.order)
+            throw new Error(`saga ${sagaId} has no order row: projection out of step with events`);
+          const saga = stored.saga;
+          const ctx = {
+            saga,
+            order: input.order,
+            attempt: saga.attempts + 1,
+            idempotencyKey: jobKey(sagaId, task),
+          };
+          const decision = await decideTask(task, ctx, reads[k], input.fault);
+          planned[i] = {
+            kind: 'decided',
+            stored,
+            decision,
+            jobId,
+            next: takesNext(delivery, decision),
+          };
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          if (!(error instanceof TransientError))
+            logger.error({ sagaId, task, jobId, err: error }, 'task failed unexpectedly');
+          const decision = attemptFailed(
+            stored.saga,
+            task,
+            message,
+            { maxAttempts: env.RXSAGA_MAX_ATTEMPTS, baseDelayMs: env.RXSAGA_RETRY_BASE_MS },
+            input.now!,
+          );
+          planned[i] = { kind: 'failed', stored, decision, jobId, message };
+        }
+      }
+      // Every apply is sent before the first answer (see applyDecision: with `now` given, its
+      // statements go out when it is called), in saga id order; each is awaited.
+      const applied = await Promise.allSettled(
+        order.map((i, k) => {
+          const p = planned[i]!;
+          if (p.kind === 'none') return Promise.resolve(null);
+          return applyDecision(
+            tx,
+            p.stored,
+            p.decision,
+            { causationId: `job:${p.jobId}` },
+            { wake: p.kind === 'failed' || p.next === null, now: inputs[k]!.now! },
+          );
+        }),
+      );
+      const failed = applied.find((a) => a.status === 'rejected');
+      if (failed) throw failed.reason;
+      order.forEach((i, k) => {
+        const p = planned[i]!;
+        const after = applied[k]!.status === 'fulfilled' ? applied[k]!.value : null;
+        if (!after) return;
+        if (p.kind === 'decided') logTransition(task, p.stored.saga, after.saga, p.jobId);
+        else if (p.kind === 'failed') logFailedAttempt(task, after.saga, p.message, p.jobId);
+      });
+    });
+  } catch (error) {
+    logger.info(
+      { task, sagas: batch.length, err: error },
+      'group commit rolled back: each saga runs alone',
+    );
+    return Promise.all(
+      batch.map(({ sagaId, delivery }) =>
+        runTaskOnce(task, sagaId, delivery).then(
+          (next): BatchOutcome => ({ ok: true, next }),
+          (e: unknown): BatchOutcome => ({ ok: false, error: e }),
+        ),
+      ),
+    );
+  }
+  return batch.map((_, i) => {
+    const p = planned[i]!;
+    return { ok: true, next: p.kind === 'decided' ? p.next : null };
+  });
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * In ONE transaction: load (lock the saga, take the job, read the order, the fault setting, the
@@ -260,21 +476,25 @@ async function recordFailedAttempt(
       { causationId: `job:${jobId}` },
       { now },
     );
-    const level = next.needsIntervention ? 'warn' : 'info';
-    logger[level](
-      {
-        sagaId,
-        task,
-        attempt: next.attempts,
-        needsIntervention: next.needsIntervention,
-        error: message,
-        jobId,
-      },
-      next.needsIntervention
-        ? 'attempts exhausted: saga needs intervention'
-        : 'transient failure: retry scheduled',
-    );
+    logFailedAttempt(task, next, message, jobId);
   });
+}
+
+function logFailedAttempt(task: Task, next: Saga, message: string, jobId: string): void {
+  const level = next.needsIntervention ? 'warn' : 'info';
+  logger[level](
+    {
+      sagaId: next.sagaId,
+      task,
+      attempt: next.attempts,
+      needsIntervention: next.needsIntervention,
+      error: message,
+      jobId,
+    },
+    next.needsIntervention
+      ? 'attempts exhausted: saga needs intervention'
+      : 'transient failure: retry scheduled',
+  );
 }
 
 function logTransition(task: Task, before: Saga, after: Saga, jobId: string): void {

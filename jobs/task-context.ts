@@ -28,6 +28,13 @@ export interface TaskWork<Outcome, Read, Ctx = TaskContext> {
    * the rows of every saga, each with its `sagaId`; a saga's read is its rows, in order.
    */
   readMany?: (tx: Tx, sagaIds: readonly string[]) => PromiseLike<ManyRows<Read>>;
+  /**
+   * For a task whose read locks rows that other sagas' reads lock too (stock): one statement
+   * that takes, in key order, every lock the reads of these sagas will take. A group commit
+   * (jobs/run-saga-task.ts, runTaskBatch) sends it before their reads, so the batch's locks are
+   * taken in the order a single task takes them, never crosswise.
+   */
+  lockMany?: (tx: Tx, sagaIds: readonly string[]) => PromiseLike<unknown>;
   decide: (ctx: Ctx, read: Read) => Outcome;
 }
 

@@ -126,6 +126,11 @@ export const envSchema = z
      */
     RXSAGA_DB_WAIT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
     WORKER_CONCURRENCY: intFrom(1, 4),
+    /**
+     * Group commit: up to this many sagas waiting in one worker process for the same task run it
+     * in one transaction (jobs/run-saga-task.ts); 1 (the default): each task its own transaction.
+     */
+    RXSAGA_GROUP_COMMIT: intFrom(1, 1),
     RXSAGA_MAX_ATTEMPTS: intFrom(1, 3),
     RXSAGA_STALL_SECONDS: intFrom(1, 300),
     /** Base of the exponential backoff between attempts of a step that hit a transient error. */

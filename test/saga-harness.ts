@@ -8,6 +8,7 @@ import { resetEnvForTests } from '@/lib/env';
 import { logger } from '@/server/logger';
 import { startWorker, type WorkerHandle } from '@/jobs/worker';
 import type { CreateOrderInput } from '@/server/commands/order-input';
+import { jobKey, type Task } from '@/lib/saga/model';
 import { createTestDatabase } from './db';
 
 /**
@@ -164,4 +165,13 @@ export function spawnWorkerProcess(url: string, env: Record<string, string> = {}
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+}
+
+/** What graphile-worker does when it hands a job to a worker: lock it. Returns the job id. */
+export async function deliverJob(db: Database, sagaId: string, task: Task): Promise<string> {
+  const [row] = await db.execute<{ id: string }>(sql`
+    update graphile_worker._private_jobs set locked_at = now(), locked_by = 'test-worker', attempts = attempts + 1
+    where key = ${jobKey(sagaId, task)} and locked_at is null returning id::text`);
+  if (!row) throw new Error(`no queued ${task} job of saga ${sagaId} to deliver`);
+  return row.id;
 }

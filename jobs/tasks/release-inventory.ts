@@ -15,11 +15,18 @@ const ACTIVE_OF_SAGAS = `select r.saga_id::text as "sagaId", r.sku, r.quantity
   from inventory_reservations r
   where r.saga_id = any($1::uuid[]) and r.status = 'active' order by r.saga_id, r.sku`;
 
+// The stock rows of several sagas' active reservations ($1: their ids), in SKU order (group commit).
+const LOCK_ACTIVE_OF_SAGAS = `select 1 from inventory_items i
+  where i.sku in (select r.sku from inventory_reservations r
+    where r.saga_id = any($1::uuid[]) and r.status = 'active')
+  order by i.sku for update of i`;
+
 type Line = { sku: string; quantity: number };
 
 export const releaseInventory = taskWork<CompensationEvent, Line[], CompensationContext>({
   read: (tx, sagaId) => runPrepared<Line>(tx, ACTIVE, [sagaId]),
   readMany: (tx, sagaIds) => runPrepared<Line & { sagaId: string }>(tx, ACTIVE_OF_SAGAS, [sagaIds]),
+  lockMany: (tx, sagaIds) => runPrepared(tx, LOCK_ACTIVE_OF_SAGAS, [sagaIds]),
   decide: ({ saga }, active) => ({
     type: 'order.inventory_released',
     payload: {

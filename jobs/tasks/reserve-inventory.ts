@@ -13,8 +13,15 @@ import { ORDER_SKUS } from './order-skus';
 const STOCK = `select i.sku, i.on_hand as "onHand", i.reserved from inventory_items i
   where i.sku in (${ORDER_SKUS}) order by i.sku for update of i`;
 
+// The stock rows of several sagas' orders ($1: their ids), locked in SKU order (group commit).
+const STOCK_OF_SAGAS = `select 1 from inventory_items i
+  where i.sku in (select line->>'sku' from orders o, jsonb_array_elements(o.medications) as line
+    where o.saga_id = any($1::uuid[]))
+  order by i.sku for update of i`;
+
 export const reserveInventory = taskWork<StepOutcome, StockLevel[]>({
   read: (tx, sagaId) => runPrepared<StockLevel>(tx, STOCK, [sagaId]),
+  lockMany: (tx, sagaIds) => runPrepared(tx, STOCK_OF_SAGAS, [sagaIds]),
   decide: ({ order }, stock) => {
     const plan = planReservation(mergeLines(order.medications), stock);
     if (!plan.ok) {

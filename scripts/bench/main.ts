@@ -23,6 +23,8 @@ const USAGE = `npm run bench -- [options]
                          stream, and its reads every 2 s): the memory target is web + one worker
                          while draining
     --floor-concurrency N  sagas in flight in the floor (default 8)
+    --group-commit N     one more drain (1 worker) with group commit: up to N sagas waiting for the
+                         same task run it in one transaction (RXSAGA_GROUP_COMMIT); its own run
 
   Dashboard bench:
     --dashboard          load a 90-day history (default 1,000,000 sagas, ~9 M events), then time the
@@ -62,6 +64,7 @@ export async function main(argv: string[]): Promise<number> {
       'no-drain': { type: 'boolean', default: false },
       'no-web': { type: 'boolean', default: false },
       'floor-concurrency': { type: 'string' },
+      'group-commit': { type: 'string' },
       dashboard: { type: 'boolean', default: false },
       archive: { type: 'boolean', default: false },
       bulk: { type: 'string' },
@@ -168,6 +171,10 @@ export async function main(argv: string[]): Promise<number> {
       rate: int('rate', values.rate, 25, 0),
       rateSeconds: int('rate-seconds', values['rate-seconds'], 20, 1),
       floorConcurrency: int('floor-concurrency', values['floor-concurrency'], 8, 1),
+      groupCommit:
+        values['group-commit'] === undefined
+          ? undefined
+          : int('group-commit', values['group-commit'], 8, 2),
       log,
     }).catch((err: unknown) => {
       if (!(err instanceof WebBuildError)) throw err;
@@ -197,15 +204,19 @@ function printSagaBench(r: SagaBenchResult): void {
     `\nRxSaga bench — ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, PostgreSQL ${m.postgres} ` +
       `(fsync=${m.fsync}, synchronous_commit=${m.synchronousCommit}, wal_sync_method=${m.walSyncMethod})\n`,
   );
-  const runs = [r.floor, ...r.drains, r.rate, r.memory].filter((x): x is RunResult => !!x);
+  const runs = [r.floor, ...r.drains, r.groupCommit, r.rate, r.memory].filter(
+    (x): x is RunResult => !!x,
+  );
   const name = (x: RunResult) =>
-    x.mode === 'floor'
-      ? `floor (plain tx, ${x.concurrency} in flight)`
-      : x.mode === 'rate'
-        ? `rate ${x.offeredPerSecond}/s, ${x.workers} worker${x.workers > 1 ? 's' : ''}`
-        : x.mode === 'memory'
-          ? 'memory: drain, 1 worker + web'
-          : `drain, ${x.workers} worker${x.workers > 1 ? 's' : ''}${x.concurrency ? ` × ${x.concurrency}` : ''}`;
+    x === r.groupCommit
+      ? `drain, 1 worker${x.concurrency ? ` × ${x.concurrency}` : ''}, group commit ${r.groupCommit.groupCommit}`
+      : x.mode === 'floor'
+        ? `floor (plain tx, ${x.concurrency} in flight)`
+        : x.mode === 'rate'
+          ? `rate ${x.offeredPerSecond}/s, ${x.workers} worker${x.workers > 1 ? 's' : ''}`
+          : x.mode === 'memory'
+            ? 'memory: drain, 1 worker + web'
+            : `drain, ${x.workers} worker${x.workers > 1 ? 's' : ''}${x.concurrency ? ` × ${x.concurrency}` : ''}`;
   console.log(
     table(
       [
@@ -270,7 +281,7 @@ function printSagaBench(r: SagaBenchResult): void {
 headline                     value     target
 throughput (best drain)      ${fmt(r.sagasPerSecond)} sagas/s (${r.headlineWorkers ?? '-'} worker(s))
 floor                        ${fmt(r.floorSagasPerSecond)} sagas/s
-ratio to floor               ${fmt(r.ratioToFloor)}     ≥ 0.5: ${target(r.ratioToFloor === null ? null : r.ratioToFloor >= 0.5)}
+ratio to floor               ${fmt(r.ratioToFloor)}     ≥ 0.5: ${target(r.ratioToFloor === null ? null : r.ratioToFloor >= 0.5)}${r.groupCommit ? `\ngroup commit ${r.groupCommit.groupCommit} (own run)     ${fmt(r.groupCommit.sagasPerSecond)} sagas/s, ratio to floor ${fmt(r.groupCommit.ratioToFloor)}, CPU ${fmt(r.groupCommit.cpuMsPerSaga)} ms/saga` : ''}
 CPU per saga                 ${fmt(r.cpuMsPerSaga)} ms    ≤ 10 ms: ${target(r.cpuMsPerSaga === null ? null : r.cpuMsPerSaga <= 10)}
 latency p50 / p95 / p99      ${fmt(r.p50Ms)} / ${fmt(r.p95Ms)} / ${fmt(r.p99Ms)} ms    p50 ≤ 20, p95 ≤ 40: ${target(r.p50Ms === null || !r.rate ? null : r.p50Ms <= 20 && (r.p95Ms ?? Infinity) <= 40)}
 memory (web + 1 worker peak)   ${r.webPlusWorkerRssMb === null ? '-' : `${r.webPlusWorkerRssMb} MB`}    ≤ 600 MB: ${target(r.webPlusWorkerRssMb === null ? null : r.webPlusWorkerRssMb <= 600)}
