@@ -1,4 +1,4 @@
-import { eq, or, sql } from 'drizzle-orm';
+import { eq, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import {
   SAGA_ROW_TABLES,
@@ -40,7 +40,7 @@ export interface ArchiveCursor {
 
 export interface ArchiveLine {
   sagaId: string;
-  /** The saga row's version: the archiver deletes it only if it is still this one. */
+  /** The saga row's version when it was taken out. */
   version: number;
   events: number;
   rows: Record<SagaRowTable, number>;
@@ -51,79 +51,230 @@ export interface ArchiveLine {
   line: string;
 }
 
-/** A table's rows of saga `s` as a JSON array (the row shape is the table's own), and their count. */
-const rowsOf = (table: SagaRowTable) =>
-  table === 'order_fulfillment_sagas'
-    ? sql`select 1 as n, json_build_array(row_to_json(s)) as j`
-    : sql`select count(*)::int as n, coalesce(json_agg(x), '[]'::json) as j
-        from ${sql.identifier(table)} x where x.saga_id = s.saga_id`;
+export interface TakenBatch {
+  /** The archived sagas, oldest first. */
+  lines: ArchiveLine[];
+  /** Active reservations' quantities by SKU, for settleHeldStock. */
+  held: Record<string, number>;
+}
+
+/** The column that ties a table's rows to their saga, each covered by a unique index. */
+const SAGA_KEY: Record<SagaRowTable, 'saga_id' | 'order_id'> = {
+  order_fulfillment_sagas: 'saga_id',
+  orders: 'saga_id',
+  // These two have no index on saga_id; their order_id is unique (one per order).
+  prescriptions: 'order_id',
+  inventory_reservations: 'saga_id',
+  shipments: 'order_id',
+};
+
+class ArchiveConflict extends Error {}
 
 /**
- * The next `limit` archivable sagas after `after` (oldest first), as archive lines with what
- * each holds: one statement, set-based. Built as `json`, not `jsonb`: PostgreSQL writes the text
- * straight from the rows instead of building a binary document and printing it again, and the
- * values are the same (a restore reads either with jsonb_populate_recordset). Walking on from a
- * cursor, not from the oldest saga again, keeps a run from rescanning the index entries of the
- * sagas it has just deleted.
+ * The sagas a batch looks at: the next `limit` that started before the cutoff, after `after`, in
+ * the order of sagas_started_at_idx, each with whether it may be archived (finished before the
+ * cutoff too). A range scan of the index read backward (tested with EXPLAIN): it costs the
+ * sagas it returns, however many lie beyond.
  */
-export async function readArchiveBatch(
-  db: DbOrTx,
+export function archiveScan(hotDays: number, limit: number, after: ArchiveCursor | null): SQL {
+  const cutoff = sql`now() - make_interval(days => ${hotDays})`;
+  return sql`
+    select s.saga_id, s.started_at::text, s.version,
+      saga_state_is_terminal(s.state) and s.completed_at < ${cutoff} as archivable
+    from order_fulfillment_sagas s
+    where s.started_at < ${cutoff}
+      ${after ? sql`and (s.started_at, s.saga_id) > (${after.startedAt}::timestamptz, ${after.sagaId}::uuid)` : sql``}
+    -- The index is (started_at desc nulls last, saga_id desc nulls last): read backward it gives
+    -- ascending order with nulls FIRST, which the order must say (the columns are never null,
+    -- but otherwise the planner sorts the table instead). s.started_at is the column, not the
+    -- text of the same name above.
+    order by s.started_at nulls first, s.saga_id nulls first limit ${limit}`;
+}
+
+export interface ScannedBatch {
+  /** The sagas to take, with the version each had when scanned. */
+  sagas: { sagaId: string; version: number }[];
+  /** Where the next batch starts; null when no saga older than the cutoff is left after this one. */
+  next: ArchiveCursor | null;
+}
+
+/**
+ * The next batch: the next `limit` finished sagas after `after` that started and finished before
+ * the cutoff (an old saga still in flight stays), found by walking sagas_started_at_idx over twice
+ * as many sagas as it takes (archiveScan). `run` runs the scan's query (any connection: the take
+ * checks each saga's version again under its lock).
+ */
+export async function scanArchiveBatch(
+  run: (
+    query: SQL,
+  ) => Promise<{ saga_id: string; started_at: string; version: number; archivable: boolean }[]>,
   hotDays: number,
   limit: number,
   after: ArchiveCursor | null,
-): Promise<ArchiveLine[]> {
-  const laterals = sql.join(
+): Promise<ScannedBatch> {
+  const scanned = await run(archiveScan(hotDays, 2 * limit, after));
+  const chosen = scanned.filter((r) => r.archivable).slice(0, limit);
+  // On from the last saga taken when the batch is full, else from the last one looked at.
+  const last = chosen.length === limit ? chosen.at(-1) : scanned.at(-1);
+  const next =
+    chosen.length < limit && scanned.length < 2 * limit
+      ? null
+      : { startedAt: last!.started_at, sagaId: last!.saga_id };
+  return { sagas: chosen.map((r) => ({ sagaId: r.saga_id, version: r.version })), next };
+}
+
+/**
+ * Takes a batch of archivable sagas (scanArchiveBatch) out of the hot tables, in the caller's
+ * transaction, and answers them as archive lines: each saga's rows and events are deleted and
+ * returned by one statement (`DELETE … RETURNING`), so they are found once, and what the file
+ * holds is exactly what was deleted. Nothing is final until the caller commits, which it does
+ * only once the file is written and verified (jobs/archive-history.ts); a failure anywhere
+ * before rolls the deletes back. The same statement adds the catalogue rows (`archiveFile`) and
+ * sums the stock the sagas still held (settleHeldStock moves it just before the commit).
+ *
+ * Each saga is locked and must still be finished, old enough and the version that was scanned:
+ * otherwise it throws, and the whole batch is left for the next run.
+ */
+export async function takeArchiveBatch(
+  tx: Tx,
+  hotDays: number,
+  chosen: ScannedBatch['sagas'],
+  archiveFile: string,
+): Promise<TakenBatch> {
+  const cutoff = sql`now() - make_interval(days => ${hotDays})`;
+  if (chosen.length === 0) return { lines: [], held: {} };
+  await keepRollups(tx);
+  // The statement's CTEs hold the batch's rows (≈ 10 MB): in memory, not in temporary files.
+  await tx.execute(sql`select set_config('work_mem', '64MB', true)`);
+
+  const keyed = (t: SagaRowTable) =>
+    sql`x.${sql.identifier(SAGA_KEY[t])} = any(array(select ${sql.identifier(SAGA_KEY[t])} from batch))`;
+  const deletes = sql.join(
     SAGA_ROW_TABLES.map(
-      (t, i) => sql`cross join lateral (${rowsOf(t)}) ${sql.identifier(`r${i}`)}`,
+      (t, i) => sql`${sql.identifier(`d${i}`)} as (
+        delete from ${sql.identifier(t)} x where ${keyed(t)} returning x.saga_id, x)`,
+    ),
+    sql`, `,
+  );
+  const grouped = sql.join(
+    SAGA_ROW_TABLES.map(
+      (_, i) => sql`${sql.identifier(`g${i}`)} as (
+        select saga_id, count(*)::int as n, array_to_json(array_agg(x)) as j
+        from ${sql.identifier(`d${i}`)} group by saga_id)`,
+    ),
+    sql`, `,
+  );
+  const joins = sql.join(
+    SAGA_ROW_TABLES.map(
+      (_, i) =>
+        sql`left join ${sql.identifier(`g${i}`)} on ${sql.identifier(`g${i}`)}.saga_id = b.saga_id`,
     ),
     sql` `,
   );
+  const g = (i: number, col: 'n' | 'j') => sql`${sql.identifier(`g${i}`)}.${sql.identifier(col)}`;
   const counts = sql.join(
-    SAGA_ROW_TABLES.map((t, i) => sql`${t}::text, ${sql.identifier(`r${i}`)}.n`),
+    SAGA_ROW_TABLES.map((t, i) => sql`${t}::text, coalesce(${g(i, 'n')}, 0)`),
     sql`, `,
   );
   const tables = sql.join(
-    SAGA_ROW_TABLES.map((t, i) => sql`${t}::text, ${sql.identifier(`r${i}`)}.j`),
+    SAGA_ROW_TABLES.map((t, i) => sql`${t}::text, coalesce(${g(i, 'j')}, '[]'::json)`),
     sql`, `,
   );
-  const rows = await db.execute<{
+  const reservations = SAGA_ROW_TABLES.indexOf('inventory_reservations');
+  const rows = await tx.execute<{
     saga_id: string;
     version: number;
+    same: boolean;
     events: number;
     rows: Record<SagaRowTable, number>;
     started_at: string;
     completed_at: string;
     line: string;
+    held: Record<string, number>;
   }>(sql`
-    select s.saga_id, s.version, ev.n as events, json_build_object(${counts}) as rows,
-      s.started_at::text, s.completed_at::text,
-      -- json_agg puts a line break between elements: whitespace, as every raw line break in JSON
-      -- text is (one in a string is written \\n), taken out so a saga stays one line.
-      replace(json_build_object('sagaId', s.saga_id, 'rows', json_build_object(${tables}), 'events', ev.j)::text,
-        E'\\n', '') as line
-    from (
-      select * from order_fulfillment_sagas
-      where ${archivable(hotDays)}
-        ${after ? sql`and (started_at, saga_id) > (${after.startedAt}::timestamptz, ${after.sagaId}::uuid)` : sql``}
-      order by started_at, saga_id limit ${limit}
-    ) s
-    ${laterals}
-    cross join lateral (
-      select count(*)::int as n, coalesce(json_agg(e order by e.position), '[]'::json) as j
-      from events e
-      where e.saga_month = saga_month(s.started_at)
-        and e.stream_id in (${SAGA_PREFIX} || s.saga_id::text, ${ORDER_PREFIX} || s.order_id)
-    ) ev
-    order by s.started_at, s.saga_id`);
-  return rows.map((r) => ({
-    sagaId: r.saga_id,
-    version: r.version,
-    events: r.events,
-    rows: r.rows,
-    startedAt: r.started_at,
-    completedAt: r.completed_at,
-    line: r.line,
-  }));
+    with batch as materialized (
+      select x.saga_id, x.order_id, x.started_at, x.completed_at, x.state, x.compensations_done,
+        x.needs_intervention, x.version, x.version = c.version as same
+      from order_fulfillment_sagas x
+      join unnest(${sql.param(chosen.map((r) => r.sagaId))}::uuid[], ${sql.param(chosen.map((r) => r.version))}::int[])
+        as c(saga_id, version) on c.saga_id = x.saga_id
+      where saga_state_is_terminal(x.state) and x.completed_at < ${cutoff}
+      for update of x
+    ),
+    ev as (
+      delete from events x using batch b
+      where x.saga_month = saga_month(b.started_at)
+        and x.stream_id in (${SAGA_PREFIX} || b.saga_id::text, ${ORDER_PREFIX} || b.order_id)
+      returning b.saga_id, x
+    ),
+    ge as (
+      select saga_id, count(*)::int as n, array_to_json(array_agg(x order by (x).position)) as j
+      from ev group by saga_id
+    ),
+    ${deletes},
+    ${grouped},
+    -- The stock the sagas still held, by SKU (settled by settleHeldStock just before commit).
+    held as (
+      select coalesce(json_object_agg(sku, q), '{}'::json) as j
+      from (select (x).sku, sum((x).quantity)::int as q from ${sql.identifier(`d${reservations}`)}
+            where (x).status = 'active' group by 1) r
+    ),
+    catalogue as (
+      insert into archived_sagas (saga_id, order_id, state, started_at, completed_at, compensated,
+        needs_intervention, events, archive_file)
+      select b.saga_id, b.order_id, b.state, b.started_at, b.completed_at,
+        cardinality(b.compensations_done) > 0, b.needs_intervention, coalesce(ge.n, 0), ${archiveFile}
+      from batch b left join ge on ge.saga_id = b.saga_id
+      returning 1
+    )
+    select b.saga_id, b.version, b.same, coalesce(ge.n, 0) as events, (select j from held) as held,
+      json_build_object(${counts}) as rows, b.started_at::text, b.completed_at::text,
+      -- array_to_json writes no line break between elements: a saga stays one line.
+      json_build_object('sagaId', b.saga_id, 'rows', json_build_object(${tables}),
+        'events', coalesce(ge.j, '[]'::json))::text as line
+    -- catalogue runs to completion unread, as every data-modifying WITH does.
+    from batch b left join ge on ge.saga_id = b.saga_id ${joins}`);
+  for (const r of rows) {
+    if (!r.same) throw new ArchiveConflict(`saga ${r.saga_id} changed while it was being archived`);
+    if (r.rows.order_fulfillment_sagas !== 1 || r.events === 0)
+      throw new ArchiveConflict(
+        `saga ${r.saga_id}: ${r.events} events and ${r.rows.order_fulfillment_sagas} saga rows taken`,
+      );
+  }
+  if (rows.length !== chosen.length)
+    throw new ArchiveConflict(
+      `${chosen.length - rows.length} of ${chosen.length} sagas changed while they were being archived`,
+    );
+  const lines = rows
+    .map((r) => ({
+      sagaId: r.saga_id,
+      version: r.version,
+      events: r.events,
+      rows: r.rows,
+      startedAt: r.started_at,
+      completedAt: r.completed_at,
+      line: r.line,
+    }))
+    // The order the batch was scanned in (PostgreSQL's text form of timestamptz in one session's
+    // zone sorts as time does; then the saga id, as uuid order is its text's).
+    .sort((a, b) =>
+      a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.sagaId < b.sagaId ? -1 : 1,
+    );
+  return { lines, held: rows[0]?.held ?? {} };
+}
+
+/**
+ * Stock a completed saga still held leaves `reserved` and `on_hand` together (moveHeldStock), for
+ * a batch taken by takeArchiveBatch: run just before its commit, so the archiver holds the
+ * inventory rows (which every reservation updates) for no longer than that.
+ */
+export async function settleHeldStock(tx: Tx, held: Record<string, number>): Promise<void> {
+  if (Object.keys(held).length === 0) return;
+  await tx.execute(sql`
+    update inventory_items i
+    set reserved = i.reserved - h.q::int, on_hand = i.on_hand - h.q::int, updated_at = now()
+    from json_each_text(${JSON.stringify(held)}::json) as h(sku, q)
+    where i.sku = h.sku`);
 }
 
 /** Triggers that maintain the stats rollups leave them alone in this transaction (0005). */
@@ -141,55 +292,6 @@ async function moveHeldStock(tx: Tx, sagaIds: readonly string[], sign: 1 | -1): 
     from (select sku, sum(quantity)::int as q from inventory_reservations
           where saga_id = any(${sql.param(sagaIds as string[])}::uuid[]) and status = 'active' group by sku) r
     where i.sku = r.sku`);
-}
-
-class ArchiveConflict extends Error {}
-
-/**
- * Replaces the hot rows of archived sagas by their catalogue rows, in the caller's transaction.
- * Each saga must still be the version that was written out (a saga that changed since, say
- * restored and retried, is left for the next run): otherwise it throws and nothing is deleted.
- */
-export async function removeArchivedSagas(
-  tx: Tx,
-  archived: readonly { sagaId: string; version: number; events: number }[],
-  archiveFile: string,
-): Promise<void> {
-  const ids = archived.map((a) => a.sagaId);
-  await keepRollups(tx);
-  const locked = await tx.execute<{ saga_id: string; version: number }>(sql`
-    select saga_id, version from order_fulfillment_sagas
-    where saga_id = any(${sql.param(ids)}::uuid[]) and saga_state_is_terminal(state)
-    order by saga_id for update`);
-  const versions = new Map(locked.map((r) => [r.saga_id, r.version]));
-  for (const a of archived)
-    if (versions.get(a.sagaId) !== a.version)
-      throw new ArchiveConflict(`saga ${a.sagaId} changed while it was being archived`);
-
-  await tx.execute(sql`
-    insert into archived_sagas (saga_id, order_id, state, started_at, completed_at, compensated,
-      needs_intervention, events, archive_file)
-    select s.saga_id, s.order_id, s.state, s.started_at, s.completed_at,
-      cardinality(s.compensations_done) > 0, s.needs_intervention, c.n, ${archiveFile}
-    from order_fulfillment_sagas s
-    join unnest(${sql.param(ids)}::uuid[], ${sql.param(archived.map((a) => a.events))}::int[]) as c(id, n) on c.id = s.saga_id`);
-  await moveHeldStock(tx, ids, -1);
-  const [deleted] = await tx.execute<{ n: number }>(sql`
-    with gone as (
-      delete from events e using order_fulfillment_sagas s
-      where s.saga_id = any(${sql.param(ids)}::uuid[])
-        and e.saga_month = saga_month(s.started_at)
-        and e.stream_id in (${SAGA_PREFIX} || s.saga_id::text, ${ORDER_PREFIX} || s.order_id)
-      returning 1)
-    select count(*)::int as n from gone`);
-  const expected = archived.reduce((n, a) => n + a.events, 0);
-  if (deleted?.n !== expected)
-    throw new ArchiveConflict(`${deleted?.n} events to delete, the archive holds ${expected}`);
-  // The saga row last: the others are found through it above.
-  for (const table of [...SAGA_ROW_TABLES].reverse())
-    await tx.execute(
-      sql`delete from ${sql.identifier(table)} where saga_id = any(${sql.param(ids)}::uuid[])`,
-    );
 }
 
 /**

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
-import { findArchivedSaga } from '@/db/archive';
+import { archiveScan, findArchivedSaga } from '@/db/archive';
 import { getConnection } from '@/db/client';
 import { readMetricsSnapshot } from '@/db/queries/metrics';
 import { getStats } from '@/db/queries/stats';
@@ -157,6 +157,26 @@ describe('archive and restore', () => {
     // A second run finds nothing to do.
     const again = await archiveHistory(getConnection(), { dir, hotDays: 90 });
     assert.equal(again.sagas, 0);
+  });
+
+  test("a batch's scan walks sagas_started_at_idx in its order, sorting nothing (EXPLAIN)", async () => {
+    const plan = await ctx.db.transaction(async (tx) => {
+      // The test's tables are tiny: without these the planner may read them whole either way.
+      await tx.execute(sql`set local enable_seqscan = off`);
+      await tx.execute(sql`set local enable_bitmapscan = off`);
+      const explain = async (after: Parameters<typeof archiveScan>[2]) =>
+        (await tx.execute<{ 'QUERY PLAN': string }>(sql`explain ${archiveScan(90, 4000, after)}`))
+          .map((r) => r['QUERY PLAN'])
+          .join('\n');
+      return [
+        await explain(null),
+        await explain({ startedAt: '2026-01-01 00:00:00+00', sagaId: crypto.randomUUID() }),
+      ];
+    });
+    for (const p of plan) {
+      assert.match(p, /Index Scan Backward using sagas_started_at_idx/, p);
+      assert.doesNotMatch(p, /Sort/, p);
+    }
   });
 
   test('an archived saga is findable by saga id and order id', async () => {

@@ -45,7 +45,7 @@ export async function runArchiveBench(o: ArchiveBenchOptions): Promise<ArchiveBe
   o.log(`loading ${o.sagas.toLocaleString('en')} sagas that finished over 100 days ago`);
   const loadSeconds = await loadHistory(o.admin, o.sagas, o.log, 100);
   const dir = await mkdtemp(path.join(tmpdir(), 'rxsaga-bench-archive-'));
-  const conn = connect(o.url, 3);
+  const conn = connect(o.url, 5);
   try {
     let bar: ReturnType<typeof progressBar> | undefined;
     const started = performance.now();

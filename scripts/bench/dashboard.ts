@@ -226,7 +226,8 @@ export async function loadHistory(
   // Secondary indexes are built once at the end (far faster than maintaining them row by row).
   const indexes = await sql<{ name: string; def: string }[]>`
     select i.indexname as name, i.indexdef as def from pg_indexes i
-    where i.schemaname = 'public' and i.tablename in ('events', 'order_fulfillment_sagas', 'orders')
+    where i.schemaname = 'public'
+      and i.tablename in ('events', 'order_fulfillment_sagas', 'orders', 'prescriptions', 'inventory_reservations', 'shipments')
       and not exists (select 1 from pg_constraint c where c.conname = i.indexname)`;
   for (const ix of indexes) await sql.unsafe(`drop index if exists "${ix.name}"`);
 
@@ -277,6 +278,24 @@ export async function loadHistory(
         case when p.state = 'CANCELLED' then 'cancelled' else 'created' end, c.started_at,
         case when p.state = 'CANCELLED' then c.started_at + interval '0.2 s' end
       from chunk c join bench_paths p on p.path = c.path;
+      -- The domain rows the engine's steps leave (a compensated step's row cancelled or released).
+      insert into prescriptions (prescription_id, order_id, saga_id, prescriber_id, status, created_at, cancelled_at)
+      select 'RX-' || overlay(overlay(md5('bench-rx-' || c.i) placing '4' from 13) placing '8' from 17)::uuid,
+        c.order_id, c.saga_id, 'PR-' || (2000 + c.i % 300),
+        case when 'cancel-prescription' = any(p.compensations) then 'cancelled' else 'active' end,
+        c.started_at + interval '20 ms',
+        case when 'cancel-prescription' = any(p.compensations) then c.started_at + interval '0.2 s' end
+      from chunk c join bench_paths p on p.path = c.path where 'create-prescription' = any(p.steps);
+      insert into inventory_reservations (saga_id, sku, quantity, status, reserved_at, released_at)
+      select c.saga_id, 'AMOX-500', 1 + c.i % 3,
+        case when 'release-inventory' = any(p.compensations) then 'released' else 'active' end,
+        c.started_at + interval '40 ms',
+        case when 'release-inventory' = any(p.compensations) then c.started_at + interval '0.2 s' end
+      from chunk c join bench_paths p on p.path = c.path where 'reserve-inventory' = any(p.steps);
+      insert into shipments (shipment_id, order_id, saga_id, carrier_reference, created_at)
+      select 'SHP-' || overlay(overlay(md5('bench-shp-' || c.i) placing '4' from 13) placing '8' from 17)::uuid,
+        c.order_id, c.saga_id, 'SIM-' || c.saga_id || ':initiate-shipment', c.started_at + interval '60 ms'
+      from chunk c join bench_paths p on p.path = c.path where 'initiate-shipment' = any(p.steps);
       insert into events (saga_month, stream_id, version, type, payload, metadata, idempotency_key, recorded_at)
       select saga_month(c.started_at), case pe.stream when 's' then 'order_fulfillment_saga-' || c.saga_id else 'order-' || c.order_id end,
         pe.version, pe.type,
@@ -297,11 +316,20 @@ export async function loadHistory(
     // built on the parent without ONLY, it is built on every partition.
     await sql.unsafe(ix.def.replace(' ON ONLY ', ' ON '));
   }
+  // Stock: the catalogue's SKU, `reserved` the sum of the active reservations (as the engine keeps it).
+  await sql.unsafe(`
+    insert into medications (sku, name, requires_prescription, max_quantity_per_order)
+      values ('AMOX-500', 'Amoxicillin 500 mg capsules', true, 3) on conflict do nothing;
+    insert into inventory_items (sku, on_hand) values ('AMOX-500', 0) on conflict do nothing;
+    update inventory_items i set reserved = r.q, on_hand = r.q + 1000000, updated_at = now()
+    from (select coalesce(sum(quantity), 0)::int as q from inventory_reservations
+          where sku = 'AMOX-500' and status = 'active') r
+    where i.sku = 'AMOX-500'`);
   log('stats rollups');
   await sql.unsafe('select rebuild_stats_rollups()');
   log('vacuum analyze');
   await sql.unsafe(
-    'vacuum analyze events, order_fulfillment_sagas, orders, saga_stats_hourly, signal_event_stats_hourly',
+    'vacuum analyze events, order_fulfillment_sagas, orders, prescriptions, inventory_reservations, shipments, saga_stats_hourly, signal_event_stats_hourly',
   );
   await sql.unsafe('drop table bench_paths; drop table bench_path_events');
   const loadSeconds = (performance.now() - started) / 1000;
