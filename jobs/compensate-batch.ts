@@ -1,5 +1,5 @@
 import type { Tx } from '@/db/client';
-import { decidedSaga, pipeline, rawSql, type StoredSaga } from '@/db/saga-store';
+import { decidedSaga, pipeline, rawSql, type StoredSaga, yieldToEventLoop } from '@/db/saga-store';
 import { compensated, type CompensationEvent, type Decision } from '@/lib/saga/decide';
 import {
   COMPENSATION_TASKS,
@@ -47,7 +47,16 @@ export async function decideCompensations(
     'cancel-prescription': bySaga(prescriptions),
     'cancel-order': null,
   };
-  return sagas.map((stored) => {
+  const decided: (Decision | null)[] = [];
+  for (const [i, stored] of sagas.entries()) {
+    // A batch's decisions are a few ms of this worker's event loop, which new sagas' tasks
+    // share: they go in between.
+    if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop();
+    decided.push(decideOne(stored));
+  }
+  return decided;
+
+  function decideOne(stored: StoredSaga): Decision | null {
     let current = stored;
     const decisions: Decision[] = [];
     for (;;) {
@@ -78,8 +87,10 @@ export async function decideCompensations(
       enqueue: decisions.at(-1)!.enqueue,
       dequeue: [],
     };
-  });
+  }
 }
+
+const YIELD_EVERY = 10;
 
 function bySaga(rows: readonly { sagaId: string }[]): Map<string, unknown[]> {
   const map = new Map<string, unknown[]>();

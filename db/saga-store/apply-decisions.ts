@@ -6,7 +6,7 @@ import { dequeueTasks, enqueueAfterHeld, enqueueTasks } from './graphile-jobs';
 import { jobKey, type Task } from '@/lib/saga/model';
 import { projectDomainEvents } from './projections';
 import { foldStored, updateSagas, type StoredSaga } from './sagas';
-import { pipeline, runPrepared } from './sql';
+import { pipeline, runPrepared, yieldToEventLoop } from './sql';
 
 type Metadata = Omit<EventMetadata, 'correlationId'>;
 
@@ -84,6 +84,7 @@ export async function applyDecisions(
     ),
     appendEventsOfSagas(tx, thens, thenMetadata),
   ]);
+  await yieldToEventLoop();
   const acted = decided.map(({ stored }) => {
     let s = stored;
     for (const event of appended.get(stored.saga.sagaId) ?? []) s = foldStored(s, event);

@@ -31,4 +31,11 @@ export {
   type StoredSaga,
   type StreamHeads,
 } from './sagas';
-export { pipeline, rawSql, readTimestamp, runPrepared, type RawTimestamp } from './sql';
+export {
+  pipeline,
+  rawSql,
+  readTimestamp,
+  runPrepared,
+  yieldToEventLoop,
+  type RawTimestamp,
+} from './sql';

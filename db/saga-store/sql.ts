@@ -61,3 +61,9 @@ export function readTimestamp(value: RawTimestamp | null): Date | null;
 export function readTimestamp(value: RawTimestamp | null): Date | null {
   return value === null ? null : new Date(value);
 }
+
+/**
+ * Lets the event loop run what is waiting (other tasks' I/O) before a long synchronous stretch
+ * goes on: a bulk batch's work is tens of ms of JavaScript, on the worker new sagas' tasks share.
+ */
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

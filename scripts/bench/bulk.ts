@@ -78,6 +78,12 @@ export interface BulkBenchResult {
     compensations: { workers: number; postgres: number; web: number };
   };
   samples: BulkSample[];
+  /**
+   * With RXSAGA_BENCH_STATEMENTS=N and pg_stat_statements loaded (shared_preload_libraries in
+   * the bench cluster; track = all counts statements inside triggers too): the N statements
+   * with the most execution time from the operation's start to its end.
+   */
+  statements: { query: string; calls: number; totalMs: number; meanMs: number }[] | null;
   /** The machine's 1-minute load average when the operation started and when it ended. */
   load: { start: number; end: number };
   ok: boolean;
@@ -206,6 +212,8 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
       const { user, system } = process.cpuUsage();
       return (user + system) / 1e6;
     };
+    const topStatements = Number(process.env.RXSAGA_BENCH_STATEMENTS ?? 0);
+    const statementsLoaded = topStatements > 0 && (await resetStatements(sql, o.log));
     cpu.begin();
     const web0 = webCpu();
     const loadStart = loadavg()[0]!;
@@ -253,6 +261,7 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
       'the operation to finish',
     );
     const cpuOperation: Record<string, number> = { ...cpu.end(), web: webCpu() - web0 };
+    const statements = statementsLoaded ? await readStatements(sql, topStatements) : null;
     const op = await getBulkOperation(app.db, answer.operationId);
     const finished = op?.finishedAt ? new Date(op.finishedAt) : new Date();
     await sampleUntil(() => settled(sql, 'STUCK'), 'the compensations');
@@ -304,6 +313,7 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
         ),
       },
       samples,
+      statements,
       load,
       ok:
         operation.status === 'done' &&
@@ -316,6 +326,32 @@ export async function runBulkBench(o: BulkBenchOptions): Promise<BulkBenchResult
     await procs.stop();
     await app.sql.end({ timeout: 5 });
   }
+}
+
+/** Zeroes pg_stat_statements; false (said in the log) when it is not loaded. */
+async function resetStatements(sql: postgres.Sql, log: (m: string) => void): Promise<boolean> {
+  try {
+    await sql`create extension if not exists pg_stat_statements`;
+    await sql`select pg_stat_statements_reset()`;
+    return true;
+  } catch (err) {
+    log(`pg_stat_statements not available (${(err as Error).message}): no statement figures`);
+    return false;
+  }
+}
+
+async function readStatements(sql: postgres.Sql, n: number) {
+  const rows = await sql<{ query: string; calls: number; total_ms: number; mean_ms: number }[]>`
+    select regexp_replace(query, '[[:space:]]+', ' ', 'g') as query, calls::int,
+      total_exec_time::float8 as total_ms, mean_exec_time::float8 as mean_ms
+    from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+    order by total_exec_time desc limit ${n}`;
+  return rows.map((r) => ({
+    query: r.query.slice(0, 160),
+    calls: r.calls,
+    totalMs: round(r.total_ms),
+    meanMs: round(r.mean_ms, 3),
+  }));
 }
 
 const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
@@ -366,6 +402,17 @@ export function printBulkBench(
     `  load average (1 min): ${round(r.load.start, 2)} at the start, ${round(r.load.end, 2)} at the end`,
     `  timeline:`,
     ...timeline(r.samples),
+    ...(r.statements
+      ? [
+          `  statements with the most execution time during the operation (pg_stat_statements):`,
+          ...table(
+            ['total ms', 'calls', 'mean ms', 'statement'],
+            r.statements.map((q) => [q.totalMs, q.calls, q.meanMs, q.query]),
+          )
+            .split('\n')
+            .map((l: string) => `    ${l}`),
+        ]
+      : []),
     `  ${r.ok ? 'correct' : 'NOT CORRECT'}: every flagged saga cancelled and compensated`,
   ];
   console.log(lines.join('\n'));

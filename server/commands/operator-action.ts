@@ -10,6 +10,7 @@ import {
   type DecidedSaga,
   type LockedJob,
   type StoredSaga,
+  yieldToEventLoop,
 } from '@/db/saga-store';
 import { conflict, invalidInput, notFound } from '@/lib/errors';
 import { logger } from '@/server/logger';
@@ -156,6 +157,7 @@ export async function applyOperatorActions(
     jobs,
     then?.metadata,
   );
+  await yieldToEventLoop();
   await recordAudits(
     tx,
     { actor, role, requestId },
