@@ -89,7 +89,7 @@ async function main(): Promise<number> {
   process.env.LOG_LEVEL ??= 'warn';
   const rng = makeRng(o.seed);
   log(
-    `seed ${o.seed} · ${o.minutes} min · ${o.rate} orders/s · ${o.workers} workers × ${o.workerConcurrency} · faults: ${[...o.faults].join(', ') || 'none'}`,
+    `seed ${o.seed} · ${o.minutes} min · ${o.rate} orders/s · ${o.workers} workers × ${o.workerConcurrency}${o.groupCommit > 1 ? ` · group commit ${o.groupCommit}` : ''} · faults: ${[...o.faults].join(', ') || 'none'}`,
   );
 
   // --- database -------------------------------------------------------------------------
@@ -144,6 +144,7 @@ async function main(): Promise<number> {
     RXSAGA_ADMIN_PASSWORD: randomBytes(12).toString('hex'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     WORKER_CONCURRENCY: String(o.workerConcurrency),
+    RXSAGA_GROUP_COMMIT: String(o.groupCommit),
     ...WORKER_SETTINGS,
   };
   const alertDrill = await AlertDrill.start();

@@ -28,6 +28,8 @@ export interface ChaosOptions {
   seed: number;
   workers: number;
   workerConcurrency: number;
+  /** RXSAGA_GROUP_COMMIT of each worker (1: off). */
+  groupCommit: number;
   faults: Set<FaultKind>;
   /** --faults was given: a fault named there that cannot run stops the drill instead of being left out. */
   faultsNamed: boolean;
@@ -63,6 +65,7 @@ Exit code 0 only when every invariant holds.
   --seed <n>           seed of every random choice (default: time-based; printed)
   --workers <n>        worker processes kept running (default 2)
   --concurrency <n>    WORKER_CONCURRENCY of each worker (default 4)
+  --group-commit <n>   RXSAGA_GROUP_COMMIT of each worker (default 1: off; docs/write-path.md)
   --faults <list>      comma list of ${FAULT_KINDS.join(', ')} (default: all); "none" for none
   --kills <n>          SIGKILLs of a worker (default 9 per minute)
   --terms <n>          SIGTERMs of a worker (default 1 per minute)
@@ -90,6 +93,7 @@ export function parseChaosOptions(argv: string[]): ChaosOptions {
       seed: { type: 'string' },
       workers: { type: 'string' },
       concurrency: { type: 'string' },
+      'group-commit': { type: 'string' },
       faults: { type: 'string' },
       kills: { type: 'string' },
       terms: { type: 'string' },
@@ -150,6 +154,7 @@ export function parseChaosOptions(argv: string[]): ChaosOptions {
     seed: int('seed', values.seed, Date.now() % 1_000_000, 0, 2 ** 31),
     workers: int('workers', values.workers, 2, 1, 32),
     workerConcurrency: int('concurrency', values.concurrency, 4, 1, 64),
+    groupCommit: int('group-commit', values['group-commit'], 1, 1, 64),
     faults,
     faultsNamed: values.faults !== undefined,
     kills: int('kills', values.kills, Math.round(minutes * 9), 0, 10_000),
