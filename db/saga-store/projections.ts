@@ -40,12 +40,17 @@ const INSERT_SHIPMENT = insertRow(shipmentRows);
 
 const c = <T extends PgTable>(codec: TableCodec<T>, key: keyof Row<T>) => codec.field(key).name;
 
-const CANCEL_PRESCRIPTION = `update ${prescriptionRows.table}
-  set ${c(prescriptionRows, 'status')} = 'cancelled', ${c(prescriptionRows, 'cancelledAt')} = $2::timestamptz
-  where ${c(prescriptionRows, 'prescriptionId')} = $1::text`;
-const CANCEL_ORDER = `update ${orderRows.table}
-  set ${c(orderRows, 'status')} = 'cancelled', ${c(orderRows, 'cancelledAt')} = $2::timestamptz
-  where ${c(orderRows, 'orderId')} = $1::text`;
+// Any number of prescriptions or orders ($1 ids, $2 times): one event's (projectDomainEvent) or a
+// bulk batch's (projectDomainEvents). Times as text[], not timestamptz[]: the array types the
+// driver serialises.
+const CANCEL_PRESCRIPTIONS = `update ${prescriptionRows.table}
+  set ${c(prescriptionRows, 'status')} = 'cancelled', ${c(prescriptionRows, 'cancelledAt')} = p.at::timestamptz
+  from unnest($1::text[], $2::text[]) as p(id, at)
+  where ${c(prescriptionRows, 'prescriptionId')} = p.id`;
+const CANCEL_ORDERS = `update ${orderRows.table}
+  set ${c(orderRows, 'status')} = 'cancelled', ${c(orderRows, 'cancelledAt')} = o.at::timestamptz
+  from unnest($1::text[], $2::text[]) as o(id, at)
+  where ${c(orderRows, 'orderId')} = o.id`;
 
 /**
  * The stock side of a reservation or release: `reserved` moves by each line's quantity.
@@ -119,7 +124,10 @@ export function projectDomainEvent(
       });
     }
     case 'order.prescription_cancelled':
-      return runPrepared(tx, CANCEL_PRESCRIPTION, [event.payload.prescriptionId, at.toISOString()]);
+      return runPrepared(tx, CANCEL_PRESCRIPTIONS, [
+        [event.payload.prescriptionId],
+        [at.toISOString()],
+      ]);
     case 'order.inventory_reserved': {
       const { lines } = event.payload;
       return runPrepared(tx, RESERVE, [
@@ -151,7 +159,7 @@ export function projectDomainEvent(
       });
     }
     case 'order.cancelled':
-      return runPrepared(tx, CANCEL_ORDER, [event.payload.orderId, at.toISOString()]);
+      return runPrepared(tx, CANCEL_ORDERS, [[event.payload.orderId], [at.toISOString()]]);
     default:
       return null; // saga-stream events and failures change only the saga row
   }
@@ -168,15 +176,6 @@ const RELEASE_ALL = `update ${reservationRows.table} res set ${c(reservationRows
     ${c(reservationRows, 'releasedAt')} = r.at::timestamptz
   from unnest($1::uuid[], $2::text[]) as r(saga, at)
   where res.${c(reservationRows, 'sagaId')} = r.saga and res.${c(reservationRows, 'status')} = 'active'`;
-const CANCEL_PRESCRIPTIONS = `update ${prescriptionRows.table}
-  set ${c(prescriptionRows, 'status')} = 'cancelled', ${c(prescriptionRows, 'cancelledAt')} = p.at::timestamptz
-  -- text[], not timestamptz[]: the array types the driver serialises
-  from unnest($1::text[], $2::text[]) as p(id, at)
-  where ${c(prescriptionRows, 'prescriptionId')} = p.id`;
-const CANCEL_ORDERS = `update ${orderRows.table}
-  set ${c(orderRows, 'status')} = 'cancelled', ${c(orderRows, 'cancelledAt')} = o.at::timestamptz
-  from unnest($1::text[], $2::text[]) as o(id, at)
-  where ${c(orderRows, 'orderId')} = o.id`;
 
 /**
  * projectDomainEvent for many sagas' events at once (a bulk batch, apply-decisions.ts): the
