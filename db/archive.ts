@@ -270,11 +270,11 @@ export async function takeArchiveBatch(
  */
 export async function settleHeldStock(tx: Tx, held: Record<string, number>): Promise<void> {
   if (Object.keys(held).length === 0) return;
-  await tx.execute(sql`
-    update inventory_items i
-    set reserved = i.reserved - h.q::int, on_hand = i.on_hand - h.q::int, updated_at = now()
-    from json_each_text(${JSON.stringify(held)}::json) as h(sku, q)
-    where i.sku = h.sku`);
+  await moveHeldStock(
+    tx,
+    sql`select key as sku, value::int as q from json_each_text(${JSON.stringify(held)}::json)`,
+    -1,
+  );
 }
 
 /** Triggers that maintain the stats rollups leave them alone in this transaction (0005). */
@@ -283,15 +283,15 @@ const keepRollups = (tx: Tx) => tx.execute(sql`select set_config('rxsaga.rollups
 /**
  * Stock a saga still holds (a completed order's reservation: goods that were shipped) leaves
  * `reserved` and `on_hand` together, so `available` does not change and `reserved` stays the sum
- * of the active reservations in the hot tables. A restore puts both back (sign +1).
+ * of the active reservations in the hot tables: an archive takes it out (sign -1,
+ * settleHeldStock), a restore puts it back (sign +1). `held`: a query of (sku, q) rows, one per SKU.
  */
-async function moveHeldStock(tx: Tx, sagaIds: readonly string[], sign: 1 | -1): Promise<void> {
+async function moveHeldStock(tx: Tx, held: SQL, sign: 1 | -1): Promise<void> {
   await tx.execute(sql`
     update inventory_items i
-    set reserved = i.reserved + ${sign} * r.q, on_hand = i.on_hand + ${sign} * r.q, updated_at = now()
-    from (select sku, sum(quantity)::int as q from inventory_reservations
-          where saga_id = any(${sql.param(sagaIds as string[])}::uuid[]) and status = 'active' group by sku) r
-    where i.sku = r.sku`);
+    set reserved = i.reserved + ${sign} * h.q, on_hand = i.on_hand + ${sign} * h.q, updated_at = now()
+    from (${held}) h
+    where i.sku = h.sku`);
 }
 
 /**
@@ -336,7 +336,12 @@ export async function restoreSagaRecords(
     }),
   );
   const ids = todo.map((r) => r.sagaId);
-  await moveHeldStock(tx, ids, 1);
+  await moveHeldStock(
+    tx,
+    sql`select sku, sum(quantity)::int as q from inventory_reservations
+      where saga_id = any(${sql.param(ids)}::uuid[]) and status = 'active' group by sku`,
+    1,
+  );
   await tx.execute(sql`delete from archived_sagas where saga_id = any(${sql.param(ids)}::uuid[])`);
   return ids;
 }
