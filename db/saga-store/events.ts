@@ -193,10 +193,6 @@ function versioned(target: AppendTarget, newEvents: readonly NewEvent[]) {
   });
 }
 
-function addEvents(c: EventColumns, target: AppendTarget, newEvents: readonly NewEvent[]): void {
-  addVersioned(c, versioned(target, newEvents));
-}
-
 function addVersioned(c: EventColumns, events: readonly VersionedEvent[]): void {
   for (const e of events) {
     c.streamIds.push(e.streamId);
@@ -269,7 +265,7 @@ export async function appendEventsOfSagas(
   const metadatas: string[] = [];
   const startedAts: (string | null)[] = [];
   for (const { target, events: newEvents } of appends) {
-    addEvents(c, target, newEvents);
+    addVersioned(c, versioned(target, newEvents));
     const m = JSON.stringify({ correlationId: target.sagaId, ...metadata });
     const startedAt = target.startedAt?.toISOString() ?? null;
     for (let i = 0; i < newEvents.length; i++) {
